@@ -1,0 +1,55 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// C kernels are always built optimised and with OpenMP (see shared build recipe):
+// SwiftPM would otherwise compile C without optimisation in debug builds, and a
+// missing -fopenmp builds silently and runs on one thread.
+let kernelFlags: [String] = ["-fopenmp", "-O3", "-mavx2", "-mfma", "-ffp-contract=fast"]
+
+let package = Package(
+    name: "StyleGAN",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "stylegan", targets: ["stylegan"]),
+        .library(name: "StyleGANTensor", targets: ["StyleGANTensor"]),
+        .library(name: "StyleGANIO", targets: ["StyleGANIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // OpenBLAS (OpenMP build) and libpng from Debian's -dev packages.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng"),
+
+        // Hot loops: pure functions over float32 NCHW buffers.
+        .target(
+            name: "CKernels",
+            dependencies: ["COpenBLAS"],
+            cSettings: [.unsafeFlags(kernelFlags)],
+            linkerSettings: [.linkedLibrary("omp5"), .linkedLibrary("openblas")]
+        ),
+
+        // Tensor, primitives, autograd (second order), random numbers.
+        .target(name: "StyleGANTensor", dependencies: ["CKernels"]),
+        // PNG and safetensors; independent of the tensor layer.
+        .target(name: "StyleGANIO", dependencies: ["CLibPNG"]),
+
+        .executableTarget(
+            name: "stylegan",
+            dependencies: [
+                "StyleGANTensor", "StyleGANIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "stylegan-bench",
+            dependencies: ["StyleGANTensor", "CKernels"],
+            path: "Benchmarks"
+        ),
+
+        .testTarget(name: "KernelTests", dependencies: ["CKernels", "StyleGANTensor"]),
+        .testTarget(name: "TensorTests", dependencies: ["StyleGANTensor", "CKernels"]),
+        .testTarget(name: "IOTests", dependencies: ["StyleGANIO"], resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,166 @@
+// CKernels: the hot loops of the StyleGAN port.
+//
+// Pure functions over contiguous float32 buffers in NCHW order. No allocation is
+// visible to the caller: kernels that need scratch space take a `ws` pointer whose
+// size the matching *_workspace_floats function reports. Every fast kernel that is
+// not a trivial loop has a *_naive twin with the same contract, used by the tests.
+//
+// Threads: kernels parallelise with OpenMP over the outermost independent work.
+// BLAS (OpenBLAS, OpenMP build) shares the same pool; it is never called from inside
+// an OpenMP parallel region.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - Threads
+
+/// Sets the OpenMP and BLAS thread count; n <= 0 means one per available core.
+void ck_set_num_threads(int n);
+/// Thread count that the next parallel region will use.
+int ck_get_num_threads(void);
+/// Runs an OpenMP parallel region and returns how many threads actually ran in it
+/// (1 when OpenMP was not compiled in).
+int ck_threads_in_parallel_region(void);
+/// Number of cores OpenMP sees.
+int ck_num_procs(void);
+
+// MARK: - GEMM (row-major)
+
+/// C[M,N] = alpha * op(A) * op(B) + beta * C, row-major; op(X) = X or Xᵀ.
+void ck_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+              const float *a, int lda, const float *b, int ldb, float beta,
+              float *c, int ldc);
+
+// MARK: - Element-wise
+
+typedef enum {
+    CK_UNARY_NEG = 0,        // -x
+    CK_UNARY_EXP = 1,        // exp(x)
+    CK_UNARY_LOG = 2,        // log(x)
+    CK_UNARY_SQRT = 3,       // sqrt(x)
+    CK_UNARY_RSQRT = 4,      // 1 / sqrt(x)
+    CK_UNARY_SIGMOID = 5,    // 1 / (1 + exp(-x)), stable for large |x|
+    CK_UNARY_SOFTPLUS = 6,   // log(1 + exp(x)), stable for large |x|
+    CK_UNARY_LEAKY_RELU = 7, // x > 0 ? x : a * x
+    CK_UNARY_LEAKY_SLOPE = 8,// x > 0 ? 1 : a   (derivative of LEAKY_RELU)
+    CK_UNARY_SQUARE = 9,     // x * x
+    CK_UNARY_AFFINE = 10,    // a * x + b
+    CK_UNARY_RECIPROCAL = 11 // 1 / x
+} ck_unary_op;
+
+/// y[i] = op(x[i]) with parameters a, b where the op uses them. x may equal y.
+void ck_unary(int op, const float *x, float *y, int64_t n, float a, float b);
+
+typedef enum {
+    CK_BINARY_ADD = 0,
+    CK_BINARY_SUB = 1,
+    CK_BINARY_MUL = 2,
+    CK_BINARY_DIV = 3,
+    CK_BINARY_COPY_A = 4     // out = a (broadcast copy; b is ignored and may be NULL)
+} ck_binary_op;
+
+/// Broadcasting binary op. `shape` is the output shape (ndim <= 8); a_strides and
+/// b_strides give each operand's element stride per output dimension, 0 along a
+/// broadcast dimension. `out` is contiguous and must not alias a or b unless the
+/// operand has the output's shape and contiguous strides.
+void ck_binary(int op, const float *a, const int64_t *a_strides,
+               const float *b, const int64_t *b_strides,
+               float *out, const int64_t *shape, int ndim);
+
+/// y[o, i] = sum_r x[o, r, i] for x viewed as [outer, reduce, inner] (double accumulation).
+void ck_reduce_sum_axis(const float *x, float *y, int64_t outer, int64_t reduce, int64_t inner);
+/// Sum of all elements (double accumulation).
+double ck_sum(const float *x, int64_t n);
+/// 1 if every element is finite, else 0.
+int ck_all_finite(const float *x, int64_t n);
+
+// MARK: - Fused epilogue pieces (inference and benchmarks)
+
+/// y = leaky_relu(x + bias[c]) with slope; x, y [N, C, HW]; bias [C] or NULL. x may equal y.
+void ck_bias_leaky_relu(const float *x, const float *bias, float *y,
+                        int64_t n, int64_t c, int64_t hw, float slope);
+/// Per-plane statistics of x [planes, hw]: mean and 1/sqrt(mean((x-mean)^2) + eps).
+void ck_instance_norm_stats(const float *x, float *mean, float *rstd,
+                            int64_t planes, int64_t hw, float eps);
+/// y = (x - mean[p]) * rstd[p] over x [planes, hw]. x may equal y.
+void ck_instance_norm_apply(const float *x, const float *mean, const float *rstd,
+                            float *y, int64_t planes, int64_t hw);
+/// AdaIN affine: y[n,c,:] = x[n,c,:] * scale[n,c] + shift[n,c]; scale, shift [N, C]. x may equal y.
+void ck_scale_shift(const float *x, const float *scale, const float *shift, float *y,
+                    int64_t n, int64_t c, int64_t hw);
+
+// MARK: - Convolution (cross-correlation, as PyTorch's conv2d; zero padding)
+
+/// Shapes of one conv: x [n, cin, h, w], weight [cout, cin, kh, kw], y [n, cout, ho, wo]
+/// with ho = (h + 2*pad - kh) / stride + 1 (same for wo). ho and wo are given so that
+/// the input gradient (transposed conv) knows the exact h, w it must produce.
+typedef struct {
+    int n, cin, h, w;
+    int cout, kh, kw;
+    int stride, pad;
+    int ho, wo;
+} ck_conv_shape;
+
+/// Fills ho and wo from the other fields.
+void ck_conv_shape_finish(ck_conv_shape *s);
+/// Scratch floats needed by the three conv kernels below for shape s.
+size_t ck_conv2d_workspace_floats(const ck_conv_shape *s);
+
+/// y = conv2d(x, weight). Overwrites y.
+void ck_conv2d_forward(const ck_conv_shape *s, const float *x, const float *weight,
+                       float *y, float *ws);
+/// gx = conv_transpose2d(gy, weight): the adjoint of conv2d w.r.t. x. Overwrites gx.
+void ck_conv2d_input_grad(const ck_conv_shape *s, const float *gy, const float *weight,
+                          float *gx, float *ws);
+/// gw = the adjoint of conv2d w.r.t. weight: gw[o,i,ky,kx] = sum x[.,i,..] * gy[.,o,..]. Overwrites gw.
+void ck_conv2d_weight_grad(const ck_conv_shape *s, const float *x, const float *gy,
+                           float *gw, float *ws);
+
+void ck_conv2d_forward_naive(const ck_conv_shape *s, const float *x, const float *weight, float *y);
+void ck_conv2d_input_grad_naive(const ck_conv_shape *s, const float *gy, const float *weight, float *gx);
+void ck_conv2d_weight_grad_naive(const ck_conv_shape *s, const float *x, const float *gy, float *gw);
+
+// MARK: - upfirdn2d (separable FIR resampling)
+
+/// Per plane (x viewed as [planes, h, w]) and per axis: insert up-1 zeros after every
+/// sample, pad with pad0 zeros before and pad1 after (negative pads crop), convolve with
+/// the filter (true convolution: y[o] = sum_k u[o*down + k] * f[len-1-k]) and keep every
+/// down-th sample. Output length = (len*up + pad0 + pad1 - flen) / down + 1.
+/// Examples: nearest 2x up = up 2, f [1,1], pads (1,0); 2x box down = down 2,
+/// f [0.5,0.5], pads (0,0); [1,2,1] blur = f [.25,.5,.25], pads (1,1).
+typedef struct {
+    int planes, h, w;
+    int upx, upy, downx, downy;
+    int padx0, padx1, pady0, pady1;
+    int fw, fh;              // filter lengths along x and y
+    int ho, wo;              // filled by ck_upfirdn2d_shape_finish
+} ck_upfirdn_shape;
+
+void ck_upfirdn2d_shape_finish(ck_upfirdn_shape *s);
+size_t ck_upfirdn2d_workspace_floats(const ck_upfirdn_shape *s);
+/// y [planes, ho, wo] = upfirdn2d(x [planes, h, w]) with filters fx [fw] and fy [fh].
+void ck_upfirdn2d(const ck_upfirdn_shape *s, const float *x, const float *fx,
+                  const float *fy, float *y, float *ws);
+void ck_upfirdn2d_naive(const ck_upfirdn_shape *s, const float *x, const float *fx,
+                        const float *fy, float *y);
+
+// MARK: - Optimiser loops
+
+/// Adam (TensorFlow's form, as the official StyleGAN): m = b1 m + (1-b1) g;
+/// v = b2 v + (1-b2) g^2; p -= lr * sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps); t = step >= 1.
+void ck_adam_update(float *param, const float *grad, float *m, float *v, int64_t n,
+                    float lr, float beta1, float beta2, float eps, int64_t step);
+/// ema = param + beta * (ema - param).
+void ck_ema_update(float *ema, const float *param, int64_t n, float beta);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,87 @@
+import CKernels
+
+/// Geometry of one convolution, shared by its three primitives.
+struct ConvGeometry {
+    var shape: ck_conv_shape
+
+    /// x [N, Cin, H, W], weight [Cout, Cin, kh, kw]; output size derived unless given.
+    init(input x: [Int], weight w: [Int], stride: Int, padding: Int, op: String) {
+        precondition(x.count == 4 && w.count == 4, "\(op): input \(x) and weight \(w) must be 4-D (NCHW, OIHW)")
+        precondition(x[1] == w[1], "\(op): input \(x) has \(x[1]) channels but weight \(w) expects \(w[1])")
+        precondition(stride >= 1 && padding >= 0, "\(op): stride \(stride) and padding \(padding) must be positive")
+        precondition(x[2] + 2 * padding >= w[2] && x[3] + 2 * padding >= w[3],
+                     "\(op): kernel \(w) larger than padded input \(x)")
+        shape = ck_conv_shape(n: Int32(x[0]), cin: Int32(x[1]), h: Int32(x[2]), w: Int32(x[3]),
+                              cout: Int32(w[0]), kh: Int32(w[2]), kw: Int32(w[3]),
+                              stride: Int32(stride), pad: Int32(padding), ho: 0, wo: 0)
+        ck_conv_shape_finish(&shape)
+    }
+
+    var inputShape: [Int] { [Int(shape.n), Int(shape.cin), Int(shape.h), Int(shape.w)] }
+    var weightShape: [Int] { [Int(shape.cout), Int(shape.cin), Int(shape.kh), Int(shape.kw)] }
+    var outputShape: [Int] { [Int(shape.n), Int(shape.cout), Int(shape.ho), Int(shape.wo)] }
+    var stride: Int { Int(shape.stride) }
+    var padding: Int { Int(shape.pad) }
+
+    var workspace: UnsafeMutablePointer<Float> {
+        var s = shape
+        return Workspace.pointer(floats: ck_conv2d_workspace_floats(&s))
+    }
+}
+
+/// 2-D cross-correlation (PyTorch's conv2d), zero padding, no bias.
+/// x [N, Cin, H, W], weight [Cout, Cin, kh, kw] → [N, Cout, Ho, Wo].
+public func conv2d(_ x: Tensor, _ weight: Tensor, stride: Int = 1, padding: Int = 0) -> Tensor {
+    conv2d(x, weight, ConvGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding, op: "conv2d"))
+}
+
+func conv2d(_ x: Tensor, _ weight: Tensor, _ geo: ConvGeometry) -> Tensor {
+    let y = Tensor(uninitializedShape: geo.outputShape)
+    var s = geo.shape
+    ck_conv2d_forward(&s, x.data, weight.data, y.data, geo.workspace)
+    return recorded(y, op: "conv2d", inputs: [x, weight]) { g in
+        [x.requiresGrad ? convTranspose2d(g, weight, geo) : nil,
+         weight.requiresGrad ? conv2dWeightGradient(x, g, geo) : nil]
+    }
+}
+
+/// Transposed convolution: the adjoint of `conv2d` with respect to its input.
+/// x [N, Cout, Ho, Wo], weight [Cout, Cin, kh, kw] (PyTorch's conv_transpose2d layout
+/// [in, out, kh, kw]) → [N, Cin, H, W], where H, W are `outputSize` (default: the
+/// smallest size a conv2d with this stride and padding maps onto Ho, Wo).
+public func convTranspose2d(_ x: Tensor, _ weight: Tensor, stride: Int = 1, padding: Int = 0,
+                            outputSize: (height: Int, width: Int)? = nil) -> Tensor {
+    precondition(x.rank == 4 && weight.rank == 4, "convTranspose2d: input \(x.shape) and weight \(weight.shape) must be 4-D")
+    precondition(x.shape[1] == weight.shape[0], "convTranspose2d: input \(x.shape) has \(x.shape[1]) channels but weight \(weight.shape) expects \(weight.shape[0])")
+    let h = outputSize?.height ?? (x.shape[2] - 1) * stride + weight.shape[2] - 2 * padding
+    let w = outputSize?.width ?? (x.shape[3] - 1) * stride + weight.shape[3] - 2 * padding
+    let geo = ConvGeometry(input: [x.shape[0], weight.shape[1], h, w], weight: weight.shape,
+                           stride: stride, padding: padding, op: "convTranspose2d")
+    precondition(geo.outputShape == x.shape, "convTranspose2d: output size \(h)x\(w) does not map back onto input \(x.shape)")
+    return convTranspose2d(x, weight, geo)
+}
+
+func convTranspose2d(_ gy: Tensor, _ weight: Tensor, _ geo: ConvGeometry) -> Tensor {
+    gy.expectShape(geo.outputShape, "convTranspose2d")
+    let gx = Tensor(uninitializedShape: geo.inputShape)
+    var s = geo.shape
+    ck_conv2d_input_grad(&s, gy.data, weight.data, gx.data, geo.workspace)
+    return recorded(gx, op: "convTranspose2d", inputs: [gy, weight]) { h in
+        [gy.requiresGrad ? conv2d(h, weight, geo) : nil,
+         weight.requiresGrad ? conv2dWeightGradient(h, gy, geo) : nil]
+    }
+}
+
+/// The adjoint of `conv2d` with respect to its weight: x [N, Cin, H, W] and the output
+/// gradient gy [N, Cout, Ho, Wo] → [Cout, Cin, kh, kw].
+func conv2dWeightGradient(_ x: Tensor, _ gy: Tensor, _ geo: ConvGeometry) -> Tensor {
+    x.expectShape(geo.inputShape, "conv2dWeightGradient input")
+    gy.expectShape(geo.outputShape, "conv2dWeightGradient output gradient")
+    let gw = Tensor(uninitializedShape: geo.weightShape)
+    var s = geo.shape
+    ck_conv2d_weight_grad(&s, x.data, gy.data, gw.data, geo.workspace)
+    return recorded(gw, op: "conv2dWeightGradient", inputs: [x, gy]) { k in
+        [x.requiresGrad ? convTranspose2d(gy, k, geo) : nil,
+         gy.requiresGrad ? conv2d(x, k, geo) : nil]
+    }
+}

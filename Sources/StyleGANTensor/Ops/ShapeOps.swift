@@ -1,0 +1,84 @@
+import Foundation
+
+/// The same elements with a new shape (shares storage; one dimension may be -1).
+public func reshape(_ x: Tensor, _ shape: [Int]) -> Tensor {
+    var shape = shape
+    if let i = shape.firstIndex(of: -1) {
+        let known = shape.enumerated().filter { $0.offset != i }.reduce(1) { $0 * $1.element }
+        precondition(known > 0 && x.count % known == 0, "reshape: cannot reshape \(x.shape) to \(shape)")
+        shape[i] = x.count / known
+    }
+    precondition(Shape.count(shape) == x.count, "reshape: cannot reshape \(x.shape) (\(x.count) elements) to \(shape)")
+    if shape == x.shape { return x }
+    let out = Tensor(shape: shape, storage: x.storage)
+    return recorded(out, op: "reshape", inputs: [x]) { g in [reshape(g, x.shape)] }
+}
+
+/// Copies blocks of `x` viewed as [outer, xAxis·inner] into `out` viewed as
+/// [outer, outAxis·inner], starting at `outOffset` along the axis.
+private func copyBlocks(from x: Tensor, xStart: Int, into out: Tensor, outStart: Int,
+                        length: Int, axis: Int) {
+    let inner = x.shape[(axis + 1)...].reduce(1, *)
+    let outer = x.shape[..<axis].reduce(1, *)
+    let xRow = x.shape[axis] * inner, outRow = out.shape[axis] * inner
+    let block = length * inner
+    guard block > 0 else { return }
+    for o in 0..<outer {
+        (out.data + o * outRow + outStart * inner)
+            .update(from: x.data + o * xRow + xStart * inner, count: block)
+    }
+}
+
+/// Elements `start ..< start+length` along `axis`.
+public func slice(_ x: Tensor, axis: Int, start: Int, length: Int) -> Tensor {
+    let axis = Shape.axis(axis, rank: x.rank, op: "slice")
+    precondition(start >= 0 && length >= 0 && start + length <= x.shape[axis],
+                 "slice: range \(start)..<\(start + length) out of bounds for axis \(axis) of shape \(x.shape)")
+    var shape = x.shape
+    shape[axis] = length
+    let out = Tensor(uninitializedShape: shape)
+    copyBlocks(from: x, xStart: start, into: out, outStart: 0, length: length, axis: axis)
+    let size = x.shape[axis]
+    return recorded(out, op: "slice", inputs: [x]) { g in
+        [pad(g, axis: axis, before: start, after: size - start - length)]
+    }
+}
+
+/// Zero padding along `axis` (the adjoint of `slice`).
+public func pad(_ x: Tensor, axis: Int, before: Int, after: Int) -> Tensor {
+    let axis = Shape.axis(axis, rank: x.rank, op: "pad")
+    var shape = x.shape
+    shape[axis] += before + after
+    let out = Tensor.zeros(shape)
+    copyBlocks(from: x, xStart: 0, into: out, outStart: before, length: x.shape[axis], axis: axis)
+    let length = x.shape[axis]
+    return recorded(out, op: "pad", inputs: [x]) { g in
+        [slice(g, axis: axis, start: before, length: length)]
+    }
+}
+
+/// Joins tensors along `axis`; all other dimensions must match.
+public func concat(_ xs: [Tensor], axis: Int) -> Tensor {
+    precondition(!xs.isEmpty, "concat: no tensors")
+    let axis = Shape.axis(axis, rank: xs[0].rank, op: "concat")
+    var shape = xs[0].shape
+    shape[axis] = 0
+    for x in xs {
+        var s = x.shape
+        s[axis] = 0
+        precondition(s == shape.enumerated().map { $0.offset == axis ? 0 : $0.element },
+                     "concat: shapes \(xs[0].shape) and \(x.shape) differ outside axis \(axis)")
+        shape[axis] += x.shape[axis]
+    }
+    let out = Tensor(uninitializedShape: shape)
+    var offset = 0
+    var starts: [Int] = []
+    for x in xs {
+        copyBlocks(from: x, xStart: 0, into: out, outStart: offset, length: x.shape[axis], axis: axis)
+        starts.append(offset)
+        offset += x.shape[axis]
+    }
+    return recorded(out, op: "concat", inputs: xs) { g in
+        zip(xs, starts).map { x, s in slice(g, axis: axis, start: s, length: x.shape[axis]) }
+    }
+}

@@ -1,0 +1,115 @@
+import CKernels
+import Foundation
+
+/// A float32 tensor with contiguous row-major (NCHW) storage.
+///
+/// Tensors are values by convention: ops return new tensors and never modify their
+/// inputs. The exceptions are explicit (`withMutableData`, optimiser updates on
+/// parameters). A tensor produced by an op on tensors that require gradients records
+/// how it was made, so `gradients(of:withRespectTo:)` can differentiate it — to any
+/// order, since every backward rule is written with the same ops.
+public final class Tensor: @unchecked Sendable {
+    /// Dimensions, outermost first (`[N, C, H, W]` for images).
+    public let shape: [Int]
+    /// Number of elements.
+    public let count: Int
+    let storage: TensorStorage
+    /// Whether gradients flow to (or through) this tensor.
+    public internal(set) var requiresGrad: Bool
+    /// How this tensor was computed; nil for leaves and constants.
+    var gradNode: GradNode?
+
+    init(shape: [Int], storage: TensorStorage, requiresGrad: Bool = false) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
+        let n = Shape.count(shape)
+        precondition(n <= storage.count, "shape \(shape) needs \(n) elements, storage has \(storage.count)")
+        self.shape = shape
+        self.count = n
+        self.storage = storage
+        self.requiresGrad = requiresGrad
+    }
+
+    /// Uninitialised tensor (every element is written by the caller).
+    init(uninitializedShape shape: [Int]) {
+        self.shape = shape
+        self.count = Shape.count(shape)
+        self.storage = TensorStorage(count: count)
+        self.requiresGrad = false
+    }
+
+    /// A tensor holding `values` (row-major) with the given shape.
+    public convenience init(shape: [Int], values: [Float], requiresGrad: Bool = false) {
+        precondition(Shape.count(shape) == values.count,
+                     "shape \(shape) needs \(Shape.count(shape)) values, got \(values.count)")
+        self.init(uninitializedShape: shape)
+        values.withUnsafeBufferPointer { src in
+            if let base = src.baseAddress { data.update(from: base, count: values.count) }
+        }
+        self.requiresGrad = requiresGrad
+    }
+
+    /// A scalar (shape `[]`).
+    public convenience init(_ value: Float) { self.init(shape: [], values: [value]) }
+
+    /// A tensor filled with one value.
+    public static func full(_ shape: [Int], _ value: Float, requiresGrad: Bool = false) -> Tensor {
+        let t = Tensor(uninitializedShape: shape)
+        t.data.initialize(repeating: value, count: t.count)
+        t.requiresGrad = requiresGrad
+        return t
+    }
+
+    public static func zeros(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
+        full(shape, 0, requiresGrad: requiresGrad)
+    }
+
+    public static func ones(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
+        full(shape, 1, requiresGrad: requiresGrad)
+    }
+
+    /// Raw element pointer (contiguous, `count` elements).
+    public var data: UnsafeMutablePointer<Float> { storage.pointer }
+
+    /// Number of dimensions.
+    public var rank: Int { shape.count }
+
+    /// A copy of the elements.
+    public var scalars: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
+
+    /// The single element of a one-element tensor.
+    public var item: Float {
+        precondition(count == 1, "item: tensor of shape \(shape) has \(count) elements")
+        return data[0]
+    }
+
+    /// The same values, cut off from the graph (no gradient flows through).
+    public func detached() -> Tensor { Tensor(shape: shape, storage: storage) }
+
+    /// A leaf sharing this tensor's values that requires gradients (for parameters and
+    /// inputs to be differentiated).
+    public func requiringGrad() -> Tensor { Tensor(shape: shape, storage: storage, requiresGrad: true) }
+
+    /// An independent copy with fresh storage (no graph).
+    public func copy() -> Tensor {
+        let t = Tensor(uninitializedShape: shape)
+        t.data.update(from: data, count: count)
+        return t
+    }
+
+    /// Mutates the elements in place; for parameter updates and initialisation only.
+    public func withMutableData<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeMutableBufferPointer(start: data, count: count))
+    }
+
+    /// Traps unless this tensor has `expected` shape, naming both shapes.
+    public func expectShape(_ expected: [Int], _ op: String) {
+        precondition(shape == expected, "\(op): expected shape \(expected), got \(shape)")
+    }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        let preview = scalars.prefix(8).map { String(format: "%.5g", $0) }.joined(separator: ", ")
+        return "Tensor(\(shape), [\(preview)\(count > 8 ? ", …" : "")])"
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+/// Owns one 64-byte aligned float32 buffer. Released buffers go back to a size-keyed
+/// pool so that repeated forward passes (inference, training steps) reuse memory
+/// instead of asking the system allocator (and the kernel, for large blocks) each time.
+final class TensorStorage: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+
+    /// Uninitialised storage for `count` floats.
+    init(count: Int) {
+        self.count = count
+        self.pointer = BufferPool.shared.take(count: count)
+    }
+
+    deinit { BufferPool.shared.give(pointer, count: count) }
+}
+
+/// A bounded free list of float buffers keyed by element count.
+final class BufferPool: @unchecked Sendable {
+    static let shared = BufferPool()
+
+    /// Bytes the pool may hold while idle; beyond this buffers are freed.
+    var capacityBytes = 1 << 30
+    private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    private var heldBytes = 0
+    private let lock = NSLock()
+
+    func take(count: Int) -> UnsafeMutablePointer<Float> {
+        let n = max(count, 1)
+        lock.lock()
+        if var list = free[n], let p = list.popLast() {
+            free[n] = list
+            heldBytes -= n * 4
+            lock.unlock()
+            return p
+        }
+        lock.unlock()
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, 64, n * MemoryLayout<Float>.stride) == 0, let raw else {
+            fatalError("out of memory allocating \(n) floats")
+        }
+        return raw.bindMemory(to: Float.self, capacity: n)
+    }
+
+    func give(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        let n = max(count, 1)
+        lock.lock()
+        if heldBytes + n * 4 <= capacityBytes {
+            free[n, default: []].append(p)
+            heldBytes += n * 4
+            lock.unlock()
+        } else {
+            lock.unlock()
+            Foundation.free(p)
+        }
+    }
+
+    /// Frees every pooled buffer.
+    func drain() {
+        lock.lock()
+        for list in free.values { for p in list { Foundation.free(p) } }
+        free.removeAll()
+        heldBytes = 0
+        lock.unlock()
+    }
+}

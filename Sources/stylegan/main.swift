@@ -1,0 +1,1 @@
+print("stylegan: under construction")
