@@ -1,0 +1,291 @@
+import Foundation
+import XCTest
+@testable import StyleGANIO
+
+final class PNGReadTests: XCTestCase {
+    /// Checks size and every sample against `expected(x, y, c)` (an 8-bit value), exactly.
+    private func check(_ name: String, width: Int, height: Int,
+                       file: StaticString = #filePath, line: UInt = #line,
+                       expected: (Int, Int, Int) -> Int) throws {
+        let image = try PNG.read(path: Fixture.path(name))
+        XCTAssertEqual(image.width, width, "\(name) width", file: file, line: line)
+        XCTAssertEqual(image.height, height, "\(name) height", file: file, line: line)
+        XCTAssertEqual(image.pixels.count, 3 * width * height, file: file, line: line)
+        guard image.width == width, image.height == height else { return }
+        var mismatches = 0
+        for c in 0..<3 {
+            for y in 0..<height {
+                for x in 0..<width {
+                    let want = Float(expected(x, y, c)) / 255
+                    let got = image[channel: c, y: y, x: x]
+                    XCTAssertEqual(got, image.pixels[(c * height + y) * width + x], file: file, line: line)
+                    if got != want {
+                        mismatches += 1
+                        if mismatches <= 5 {
+                            XCTFail("\(name) (x \(x), y \(y), c \(c)): got \(got * 255)/255, want \(want * 255)/255",
+                                    file: file, line: line)
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(mismatches, 0, "\(name): \(mismatches) samples differ", file: file, line: line)
+    }
+
+    func testGray8() throws {
+        try check("gray8.png", width: 5, height: 3) { x, y, _ in Fixture.v8(x, y, 0) }
+    }
+
+    func testGrayAlpha8DropsAlphaWithoutCompositing() throws {
+        // a8 is 0 at a third of the pixels: colour must still come back as stored.
+        try check("graya8.png", width: 4, height: 7) { x, y, _ in Fixture.v8(x, y, 0) }
+    }
+
+    func testRGB8() throws {
+        try check("rgb8.png", width: 5, height: 3) { x, y, c in Fixture.v8(x, y, c) }
+    }
+
+    func testRGBA8DropsAlphaWithoutCompositing() throws {
+        try check("rgba8.png", width: 4, height: 7) { x, y, c in Fixture.v8(x, y, c) }
+    }
+
+    func testGray2BitIsScaledToFullRange() throws {
+        try check("gray2.png", width: 5, height: 3) { x, y, _ in 85 * ((x + 2 * y) % 4) }
+    }
+
+    func testAdam7Interlaced() throws {
+        try check("rgb8_adam7.png", width: 7, height: 5) { x, y, c in Fixture.v8(x, y, c) }
+    }
+
+    func testPaletteWithTRNS() throws {
+        try check("palette8.png", width: 5, height: 3) { x, y, c in
+            let entry = Fixture.palette[(x + 2 * y) % Fixture.palette.count]
+            return [entry.0, entry.1, entry.2][c]
+        }
+    }
+
+    /// 16-bit samples come back as round(v * 255 / 65535) / 255: within 0.5/255 of
+    /// v / 65535, and no gamma curve applied (a linear->sRGB re-encoding would move
+    /// mid-range values by up to ~0.2).
+    private func check16(_ name: String, width: Int, height: Int, gray: Bool) throws {
+        let image = try PNG.read(path: Fixture.path(name))
+        XCTAssertEqual(image.width, width)
+        XCTAssertEqual(image.height, height)
+        guard image.width == width, image.height == height else { return }
+        var worst: Float = 0
+        for c in 0..<3 {
+            for y in 0..<height {
+                for x in 0..<width {
+                    let v = Fixture.v16(x, y, gray ? 0 : c)
+                    let got = image[channel: c, y: y, x: x]
+                    let exact = Float(v) / 65535
+                    worst = max(worst, abs(got - exact))
+                    XCTAssertLessThanOrEqual(abs(got - exact), 1 / 255, "\(name) (\(x), \(y), \(c))")
+                    let rounded = Float((Double(v) * 255 / 65535).rounded()) / 255
+                    XCTAssertEqual(got, rounded, "\(name) (\(x), \(y), \(c)) v=\(v)")
+                }
+            }
+        }
+        XCTAssertLessThanOrEqual(worst, 0.5 / 255 + 1e-6, "\(name): worst error \(worst * 255)/255")
+    }
+
+    func testGray16() throws { try check16("gray16.png", width: 5, height: 3, gray: true) }
+    func testRGB16() throws { try check16("rgb16.png", width: 4, height: 7, gray: false) }
+    func testRGBA16DropsAlpha() throws { try check16("rgba16.png", width: 5, height: 3, gray: false) }
+
+    func testDecodeFromMemoryMatchesFile() throws {
+        let path = Fixture.path("rgba8.png")
+        let fromMemory = try PNG.decode(try Data(contentsOf: URL(fileURLWithPath: path)), name: "x")
+        XCTAssertEqual(fromMemory, try PNG.read(path: path))
+    }
+
+    func testAbsurdDimensionsAreRefusedBeforeAllocating() {
+        let error = assertIOError(["too_large.png", "40000 x 40000"]) {
+            try PNG.read(path: Fixture.path("too_large.png"))
+        }
+        guard case .imageTooLarge(_, 40000, 40000, _)? = error else {
+            return XCTFail("expected imageTooLarge, got \(String(describing: error))")
+        }
+    }
+}
+
+final class PNGErrorTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+
+    override func setUpWithError() throws { directory = try TemporaryDirectory("PNGErrorTests") }
+    override func tearDown() { directory.cleanUp() }
+
+    private func fixtureBytes(_ name: String) throws -> Data {
+        try Data(contentsOf: URL(fileURLWithPath: Fixture.path(name)))
+    }
+
+    func testMissingFile() {
+        let path = directory.file("missing-image.png")
+        let error = assertIOError(["missing-image.png", "no such file"]) { try PNG.read(path: path) }
+        XCTAssertEqual(error, .fileNotFound(path: path))
+    }
+
+    func testDirectory() throws {
+        let path = directory.file("folder.png")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        let error = assertIOError(["folder.png", "directory"]) { try PNG.read(path: path) }
+        XCTAssertEqual(error, .isDirectory(path: path))
+    }
+
+    func testEmptyFile() throws {
+        let path = directory.file("empty.png")
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data()))
+        assertIOError(["empty.png", "empty"]) { try PNG.read(path: path) }
+    }
+
+    func testNotAPNG() throws {
+        let path = directory.file("notes.png")
+        try Data("this is a text file, not an image\n".utf8).write(to: URL(fileURLWithPath: path))
+        assertIOError(["notes.png", "not a PNG"]) { try PNG.read(path: path) }
+        // A safetensors file is not a PNG either.
+        assertIOError(["reference.safetensors", "not a PNG"]) {
+            try PNG.read(path: Fixture.path("reference.safetensors"))
+        }
+    }
+
+    func testTruncatedFilesThrowAtEveryLength() throws {
+        let bytes = try fixtureBytes("rgb8.png")
+        // Cut inside the signature, IHDR, the IDAT chunk and its CRC (the last 12
+        // bytes are the IEND chunk; see below).
+        var cuts = Array(stride(from: 4, through: bytes.count - 13, by: 3))
+        cuts.append(bytes.count - 13)
+        for cut in cuts {
+            let path = directory.file("truncated-\(cut).png")
+            try bytes.prefix(cut).write(to: URL(fileURLWithPath: path))
+            assertIOError(["truncated-\(cut).png", "PNG"]) { try PNG.read(path: path) }
+        }
+    }
+
+    func testMissingOrDamagedIENDIsTolerated() throws {
+        // libpng's simplified reader stops once it has every row, so a file cut right
+        // after the image data (or with a bad IEND CRC) still decodes: documented
+        // behaviour, checked here so a change is noticed.
+        let bytes = try fixtureBytes("rgb8.png")
+        let expected = try PNG.decode(bytes)
+        XCTAssertEqual(try PNG.decode(bytes.prefix(bytes.count - 12), name: "no-iend"), expected)
+        var badCRC = bytes
+        badCRC[bytes.count - 2] ^= 1
+        XCTAssertEqual(try PNG.decode(badCRC, name: "bad-iend-crc"), expected)
+    }
+
+    func testCorruptPixelDataThrows() throws {
+        var bytes = try fixtureBytes("rgb8.png")
+        // Flip a byte in the middle of the IDAT payload: the chunk CRC no longer matches.
+        let idat = bytes.range(of: Data("IDAT".utf8))!
+        bytes[idat.upperBound + 10] ^= 0xFF
+        let path = directory.file("corrupt.png")
+        try bytes.write(to: URL(fileURLWithPath: path))
+        assertIOError(["corrupt.png", "libpng"]) { try PNG.read(path: path) }
+    }
+
+    func testCorruptHeaderThrows() throws {
+        var bytes = try fixtureBytes("gray8.png")
+        bytes[16 + 8] = 7  // IHDR bit depth 7 (invalid); CRC now wrong as well
+        let path = directory.file("bad-ihdr.png")
+        try bytes.write(to: URL(fileURLWithPath: path))
+        assertIOError(["bad-ihdr.png", "invalid PNG"]) { try PNG.read(path: path) }
+    }
+
+    func testDecodeErrorsUseTheGivenName() {
+        assertIOError(["buffer-name", "not a PNG"]) { try PNG.decode(Data([1, 2, 3]), name: "buffer-name") }
+    }
+}
+
+final class PNGWriteTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+
+    override func setUpWithError() throws { directory = try TemporaryDirectory("PNGWriteTests") }
+    override func tearDown() { directory.cleanUp() }
+
+    /// A 7 x 5 image with a distinct, non-round value in every sample.
+    private func sampleImage() -> RGBImage {
+        var image = RGBImage(width: 7, height: 5)
+        for c in 0..<3 {
+            for y in 0..<5 {
+                for x in 0..<7 {
+                    image[channel: c, y: y, x: x] = Float((x * 31 + y * 17 + c * 83) % 256) / 255 + 0.0013
+                }
+            }
+        }
+        return image
+    }
+
+    func testRoundTripIsQuantisedTo8Bits() throws {
+        let image = sampleImage()
+        let path = directory.file("round-trip.png")
+        try PNG.write(image, to: path)
+        let back = try PNG.read(path: path)
+        XCTAssertEqual(back.width, 7)
+        XCTAssertEqual(back.height, 5)
+        for (i, value) in image.pixels.enumerated() {
+            XCTAssertEqual(back.pixels[i], (value * 255).rounded() / 255, "sample \(i)")
+        }
+        // Quantisation error is at most half a step.
+        let worst = zip(image.pixels, back.pixels).map { abs($0 - $1) }.max()!
+        XCTAssertLessThanOrEqual(worst, 0.5 / 255 + 1e-6)
+        XCTAssertEqual(try directory.contents(), ["round-trip.png"], "no temporary files left behind")
+    }
+
+    func testOutOfRangeValuesAreClamped() throws {
+        let input: [Float] = [-0.5, 1.5, .nan, .infinity,
+                              -.infinity, 0.5, 1, 0,
+                              0.2, 0.4, 0.6, 0.8]
+        let expected: [Float] = [0, 255, 0, 255,
+                                 0, 128, 255, 0,
+                                 51, 102, 153, 204].map { $0 / 255 }
+        let back = try PNG.decode(try PNG.encode(RGBImage(width: 2, height: 2, pixels: input)))
+        XCTAssertEqual(back.pixels, expected)
+    }
+
+    func testOverwriteReplacesTheFile() throws {
+        let path = directory.file("image.png")
+        try PNG.write(RGBImage(width: 3, height: 2, fill: 0), to: path)
+        try PNG.write(RGBImage(width: 2, height: 4, fill: 1), to: path)
+        let back = try PNG.read(path: path)
+        XCTAssertEqual([back.width, back.height], [2, 4])
+        XCTAssertEqual(Set(back.pixels), [1])
+        XCTAssertEqual(try directory.contents(), ["image.png"])
+    }
+
+    func testFailedWriteLeavesDestinationUntouched() throws {
+        let path = directory.file("keep.png")
+        try PNG.write(sampleImage(), to: path)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+
+        var broken = RGBImage(width: 4, height: 4)
+        broken.pixels.removeLast()  // no longer 3 x 4 x 4 samples
+        assertIOError(["keep.png", "samples"]) { try PNG.write(broken, to: path) }
+
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
+        XCTAssertEqual(try directory.contents(), ["keep.png"])
+    }
+
+    func testRenameFailureCleansUpTheTemporaryFile() throws {
+        // A non-empty directory at the destination cannot be replaced by rename(2).
+        let target = directory.file("occupied.png")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        try Data([1]).write(to: URL(fileURLWithPath: (target as NSString).appendingPathComponent("inside")))
+        assertIOError(["occupied.png", "directory"]) { try PNG.write(sampleImage(), to: target) }
+        XCTAssertEqual(try directory.contents(), ["occupied.png"], "no temporary file left behind")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: target), ["inside"])
+    }
+
+    func testUnwritableLocationNamesThePath() throws {
+        let path = directory.file("no-such-dir/out.png")
+        assertIOError(["no-such-dir/out.png", "cannot write"]) {
+            try PNG.write(sampleImage(), to: path)
+        }
+        XCTAssertEqual(try directory.contents(), [])
+    }
+
+    func testEmptyImageIsRejected() {
+        assertIOError(["empty-out.png"]) {
+            try PNG.write(RGBImage(width: 0, height: 3), to: directory.file("empty-out.png"))
+        }
+    }
+}
