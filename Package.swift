@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "stylegan", targets: ["stylegan"]),
         .library(name: "StyleGANTensor", targets: ["StyleGANTensor"]),
         .library(name: "StyleGANIO", targets: ["StyleGANIO"]),
+        .library(name: "StyleGANModel", targets: ["StyleGANModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,22 +35,25 @@ let package = Package(
         .target(name: "StyleGANTensor", dependencies: ["CKernels"]),
         // PNG and safetensors; independent of the tensor layer.
         .target(name: "StyleGANIO", dependencies: ["CLibPNG"]),
+        // Layers, the mapping / synthesis / discriminator networks, weights files.
+        .target(name: "StyleGANModel", dependencies: ["StyleGANTensor", "StyleGANIO", "CKernels"]),
 
         .executableTarget(
             name: "stylegan",
             dependencies: [
-                "StyleGANTensor", "StyleGANIO",
+                "StyleGANTensor", "StyleGANIO", "StyleGANModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "stylegan-bench",
-            dependencies: ["StyleGANTensor", "CKernels"],
+            dependencies: ["StyleGANTensor", "StyleGANModel", "CKernels"],
             path: "Benchmarks"
         ),
 
         .testTarget(name: "KernelTests", dependencies: ["CKernels", "StyleGANTensor"]),
         .testTarget(name: "TensorTests", dependencies: ["StyleGANTensor", "CKernels"]),
+        .testTarget(name: "ModelTests", dependencies: ["StyleGANModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IOTests", dependencies: ["StyleGANIO"], resources: [.copy("Fixtures")]),
     ]
 )

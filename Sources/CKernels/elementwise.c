@@ -1,6 +1,7 @@
 // Element-wise maps, broadcasting binary ops, reductions and the fused epilogue pieces.
 #include "CKernels.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PAR_MIN 16384  // below this many elements a parallel region costs more than it saves
@@ -17,7 +18,7 @@ static inline float sigmoidf(float x) {
 
 void ck_unary(int op, const float *x, float *y, int64_t n, float a, float b) {
     switch (op) {
-#define MAP(expr) _Pragma("omp parallel for simd schedule(static) if (n > PAR_MIN)") \
+#define MAP(expr) _Pragma("omp parallel for schedule(static) if (n > PAR_MIN)") \
         for (int64_t i = 0; i < n; i++) { const float v = x[i]; y[i] = (expr); } break;
     case CK_UNARY_NEG:         MAP(-v)
     case CK_UNARY_EXP:         MAP(expf(v))
@@ -132,10 +133,28 @@ void ck_reduce_sum_axis(const float *x, float *y, int64_t outer, int64_t reduce,
 }
 
 double ck_sum(const float *x, int64_t n) {
-    double acc = 0.0;
-    #pragma omp parallel for simd reduction(+:acc) schedule(static) if (n > PAR_MIN)
-    for (int64_t i = 0; i < n; i++) acc += x[i];
-    return acc;
+    // Fixed blocks summed in order: the result does not depend on the thread count.
+    enum { BLOCK = 4096 };
+    const int64_t blocks = (n + BLOCK - 1) / BLOCK;
+    if (blocks <= 1) {
+        double acc = 0.0;
+        for (int64_t i = 0; i < n; i++) acc += x[i];
+        return acc;
+    }
+    double partial_stack[256];
+    double *partial = blocks <= 256 ? partial_stack : (double *)malloc((size_t)blocks * sizeof(double));
+    #pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t b = 0; b < blocks; b++) {
+        const int64_t end = (b + 1) * BLOCK < n ? (b + 1) * BLOCK : n;
+        double acc = 0.0;
+        #pragma omp simd reduction(+:acc)
+        for (int64_t i = b * BLOCK; i < end; i++) acc += x[i];
+        partial[b] = acc;
+    }
+    double total = 0.0;
+    for (int64_t b = 0; b < blocks; b++) total += partial[b];
+    if (partial != partial_stack) free(partial);
+    return total;
 }
 
 int ck_all_finite(const float *x, int64_t n) {

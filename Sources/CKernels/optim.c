@@ -6,7 +6,7 @@ void ck_adam_update(float *param, const float *grad, float *m, float *v, int64_t
                     float lr, float beta1, float beta2, float eps, int64_t step) {
     const double t = (double)(step < 1 ? 1 : step);
     const float lr_t = (float)(lr * sqrt(1.0 - pow(beta2, t)) / (1.0 - pow(beta1, t)));
-    #pragma omp parallel for simd schedule(static) if (n > 32768)
+    #pragma omp parallel for schedule(static) if (n > 32768)
     for (int64_t i = 0; i < n; i++) {
         const float g = grad[i];
         const float mi = beta1 * m[i] + (1.0f - beta1) * g;
@@ -18,6 +18,6 @@ void ck_adam_update(float *param, const float *grad, float *m, float *v, int64_t
 }
 
 void ck_ema_update(float *ema, const float *param, int64_t n, float beta) {
-    #pragma omp parallel for simd schedule(static) if (n > 32768)
+    #pragma omp parallel for schedule(static) if (n > 32768)
     for (int64_t i = 0; i < n; i++) ema[i] = param[i] + beta * (ema[i] - param[i]);
 }

@@ -113,3 +113,34 @@ extension Tensor: CustomStringConvertible {
         return "Tensor(\(shape), [\(preview)\(count > 8 ? ", …" : "")])"
     }
 }
+
+extension Tensor {
+    /// Leaf tensors that are consecutive pieces of this contiguous tensor's memory, one
+    /// per shape (shared storage: writing either side is seen by the other). Used to
+    /// keep a whole parameter set, its gradients and optimiser moments in one buffer each.
+    public func splitViews(shapes: [[Int]], requiresGrad: Bool) -> [Tensor] {
+        var offset = 0
+        let views = shapes.map { shape -> Tensor in
+            let n = Shape.count(shape)
+            defer { offset += n }
+            return Tensor(shape: shape, storage: TensorStorage(slicing: storage, offset: offset, count: n),
+                          requiresGrad: requiresGrad)
+        }
+        precondition(offset <= count, "splitViews: shapes need \(offset) floats, tensor has \(count)")
+        return views
+    }
+
+    /// Standard normal samples determined by `seed` alone (any thread count gives the
+    /// same values); `scale` multiplies them.
+    public static func randomNormal(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
+        let t = Tensor(uninitializedShape: shape)
+        ck_fill_normal(t.data, Int64(t.count), seed)
+        if scale != 1 { ck_unary(Int32(CK_UNARY_AFFINE.rawValue), t.data, t.data, Int64(t.count), scale, 0) }
+        return t
+    }
+}
+
+extension Tensor {
+    /// A tensor whose elements the caller will overwrite entirely (skips the fill).
+    public static func uninitialized(_ shape: [Int]) -> Tensor { Tensor(uninitializedShape: shape) }
+}

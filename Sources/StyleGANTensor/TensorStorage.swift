@@ -6,14 +6,25 @@ import Foundation
 final class TensorStorage: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
+    /// For a slice: the storage whose memory this is (kept alive; nothing is freed).
+    private let base: TensorStorage?
 
     /// Uninitialised storage for `count` floats.
     init(count: Int) {
         self.count = count
         self.pointer = BufferPool.shared.take(count: count)
+        self.base = nil
     }
 
-    deinit { BufferPool.shared.give(pointer, count: count) }
+    /// `count` floats of `base` starting at `offset` (shared memory).
+    init(slicing base: TensorStorage, offset: Int, count: Int) {
+        precondition(offset >= 0 && offset + count <= base.count, "storage slice \(offset)..<\(offset + count) outside \(base.count) floats")
+        self.pointer = base.pointer + offset
+        self.count = count
+        self.base = base
+    }
+
+    deinit { if base == nil { BufferPool.shared.give(pointer, count: count) } }
 }
 
 /// A bounded free list of float buffers keyed by element count.

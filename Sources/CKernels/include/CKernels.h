@@ -150,6 +150,21 @@ void ck_upfirdn2d(const ck_upfirdn_shape *s, const float *x, const float *fx,
 void ck_upfirdn2d_naive(const ck_upfirdn_shape *s, const float *x, const float *fx,
                         const float *fy, float *y);
 
+// MARK: - StyleGAN synthesis epilogue and random numbers
+
+/// The synthesis layer epilogue in one kernel (inference): per plane (n, c),
+/// v = x + noise[n] * strength[c] + bias[c]; v = leaky_relu(v, slope);
+/// v = (v - mean) / sqrt(var + eps) over the plane; y = v * scale[n,c] + shift[n,c].
+/// x, y [N, C, HW] (x may equal y); noise [N, HW] or NULL; strength, bias [C] (NULL = 0);
+/// scale, shift [N, C] (scale already includes StyleGAN's +1).
+void ck_style_epilogue(const float *x, const float *noise, const float *strength,
+                       const float *bias, const float *scale, const float *shift,
+                       float *y, int64_t n, int64_t c, int64_t hw, float slope, float eps);
+
+/// Fills out[0..n) with standard normal samples that depend only on (seed, index):
+/// the result is identical for any thread count.
+void ck_fill_normal(float *out, int64_t n, uint64_t seed);
+
 // MARK: - Optimiser loops
 
 /// Adam (TensorFlow's form, as the official StyleGAN): m = b1 m + (1-b1) g;

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The same elements with a new shape (shares storage; one dimension may be -1).
@@ -81,4 +82,18 @@ public func concat(_ xs: [Tensor], axis: Int) -> Tensor {
     return recorded(out, op: "concat", inputs: xs) { g in
         zip(xs, starts).map { x, s in slice(g, axis: axis, start: s, length: x.shape[axis]) }
     }
+}
+
+/// Reorders dimensions: output dimension i is input dimension `order[i]`.
+public func permute(_ x: Tensor, _ order: [Int]) -> Tensor {
+    precondition(order.sorted() == Array(0..<x.rank), "permute: \(order) is not a permutation of the \(x.rank) dimensions of \(x.shape)")
+    if order == Array(0..<x.rank) { return x }
+    let strides = Shape.strides(x.shape)
+    let shape = order.map { x.shape[$0] }
+    let out = Tensor(uninitializedShape: shape)
+    ck_binary(Int32(CK_BINARY_COPY_A.rawValue), x.data, order.map { Int64(strides[$0]) }, nil, nil,
+              out.data, shape.map(Int64.init), Int32(shape.count))
+    var inverse = [Int](repeating: 0, count: order.count)
+    for (i, o) in order.enumerated() { inverse[o] = i }
+    return recorded(out, op: "permute", inputs: [x]) { g in [permute(g, inverse)] }
 }

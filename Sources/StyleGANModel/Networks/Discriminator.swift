@@ -1,0 +1,80 @@
+import StyleGANTensor
+
+/// The StyleGAN (ProGAN) discriminator with FromRGB per resolution.
+///
+/// Blocks 2^r (r = L … 3): 3×3 conv → lrelu; blur → 3×3 conv → 2× box down (fused
+/// stride-2 4×4 conv at ≥ 128 px input) → bias → lrelu. Head (4×4): minibatch stddev
+/// (strided groups) → 3×3 conv → dense → lrelu → dense (gain 1) → score.
+/// Official names: `FromRGB_lod{k}/…`, `{R}x{R}/Conv0/…`, `{R}x{R}/Conv1_down/…`,
+/// `4x4/Conv/…`, `4x4/Dense0/…`, `4x4/Dense1/…`.
+public struct Discriminator: Sendable {
+    public let config: StyleGANConfig
+
+    public init(config: StyleGANConfig) { self.config = config }
+
+    private var l: Int { config.log2Resolution }
+    private func res(_ r: Int) -> String { "\(1 << r)x\(1 << r)" }
+    private func fromRGBScope(_ r: Int) -> String { "FromRGB_lod\(l - r)" }
+    private var headInputs: Int { config.nf(1) + (config.mbstdGroupSize > 1 ? 1 : 0) }
+
+    public var parameterSpecs: [ParameterSpec] {
+        var specs: [ParameterSpec] = []
+        for r in stride(from: l, through: 2, by: -1) {
+            let c = config.nf(r - 1)
+            specs.append(EqualizedLR.convSpec(fromRGBScope(r), inputs: config.numChannels, outputs: c, kernel: 1))
+            specs.append(EqualizedLR.biasSpec(fromRGBScope(r), channels: c))
+            if r > 2 {
+                for (name, out) in [("Conv0", c), ("Conv1_down", config.nf(r - 2))] {
+                    let scope = "\(res(r))/\(name)"
+                    specs.append(EqualizedLR.convSpec(scope, inputs: c, outputs: out, kernel: 3))
+                    specs.append(EqualizedLR.biasSpec(scope, channels: out))
+                }
+            }
+        }
+        specs.append(EqualizedLR.convSpec("4x4/Conv", inputs: headInputs, outputs: config.nf(1), kernel: 3))
+        specs.append(EqualizedLR.biasSpec("4x4/Conv", channels: config.nf(1)))
+        specs += EqualizedLR.denseSpecs("4x4/Dense0", inputs: config.nf(1) * 16, outputs: config.nf(0))
+        specs += EqualizedLR.denseSpecs("4x4/Dense1", inputs: config.nf(0), outputs: 1)
+        return specs
+    }
+
+    /// Scores images [N, C, 2^top, 2^top] at the native resolution of `lod` → [N, 1].
+    public func callAsFunction(_ images: Tensor, params: ParameterSet, lod: Float = 0) -> Tensor {
+        let p = Progression(lod: lod, log2Resolution: l)
+        precondition(images.rank == 4 && images.shape[1] == config.numChannels
+                     && images.shape[2] == p.resolution && images.shape[3] == p.resolution,
+                     "discriminator: images have shape \(images.shape), expected [N, \(config.numChannels), \(p.resolution), \(p.resolution)] at lod \(lod)")
+        let gain = EqualizedLR.reluGain
+        func conv(_ x: Tensor, _ scope: String, padding: Int) -> Tensor {
+            conv2d(x, equalizedConvWeight(params["\(scope)/weight"], gain: gain), padding: padding)
+        }
+        func act(_ x: Tensor, _ scope: String) -> Tensor {
+            leakyRelu(addChannelBias(x, params["\(scope)/bias"]), slope: 0.2)
+        }
+        func fromRGB(_ r: Int, _ img: Tensor) -> Tensor {
+            act(conv(img, fromRGBScope(r), padding: 0), fromRGBScope(r))
+        }
+        func block(_ r: Int, _ x: Tensor) -> Tensor {
+            let conv0 = "\(res(r))/Conv0", conv1 = "\(res(r))/Conv1_down"
+            var y = act(conv(x, conv0, padding: 1), conv0)
+            y = blur(y)
+            let weight = equalizedConvWeight(params["\(conv1)/weight"], gain: gain)
+            y = StyleGANConfig.usesFusedScale(log2Resolution: r)
+                ? fusedConvDownsample(y, effectiveWeight: weight)
+                : downsampleBox2x(conv2d(y, weight, padding: 1))
+            return act(y, conv1)
+        }
+
+        var x = fromRGB(p.top, images)
+        if p.top > 2 {
+            x = block(p.top, x)
+            if p.fade > 0 { x = lerp(x, fromRGB(p.top - 1, downsampleBox2x(images)), p.fade) }
+            for r in stride(from: p.top - 1, through: 3, by: -1) { x = block(r, x) }
+        }
+        if config.mbstdGroupSize > 1 { x = minibatchStddev(x, groupSize: config.mbstdGroupSize) }
+        x = act(conv(x, "4x4/Conv", padding: 1), "4x4/Conv")
+        x = reshape(x, [x.shape[0], -1])
+        x = leakyRelu(equalizedDense(x, weight: params["4x4/Dense0/weight"], bias: params["4x4/Dense0/bias"], gain: gain), slope: 0.2)
+        return equalizedDense(x, weight: params["4x4/Dense1/weight"], bias: params["4x4/Dense1/bias"], gain: 1)
+    }
+}

@@ -1,0 +1,106 @@
+import StyleGANTensor
+
+/// Where a synthesis pass takes its per-layer noise from.
+public enum NoiseMode: Sendable, Equatable {
+    /// The stored constant maps (`synthesis/noise{ℓ}`), the same for every image.
+    case constant
+    /// Fresh N(0, 1) maps per layer, one seed per image: an image's noise does not
+    /// depend on which batch it is rendered in.
+    case random(seeds: [UInt64])
+}
+
+/// The style-based generator: mapping + synthesis, the tracked average w̄ (`dlatent_avg`),
+/// truncation and style mixing. Parameters live in one `ParameterSet` with names
+/// `mapping/…` and `synthesis/…`; w̄ and the noise maps are non-trainable buffers.
+public final class Generator: @unchecked Sendable {
+    public let config: StyleGANConfig
+    public let mapping: MappingNetwork
+    public let synthesis: SynthesisNetwork
+    /// Trainable parameters (mapping then synthesis, official names).
+    public let params: ParameterSet
+    /// Tracked average of w, [dlatentSize].
+    public var dlatentAvg: Tensor
+    /// Constant noise inputs, [1, 1, H, W] per layer.
+    public var noiseMaps: [Tensor]
+
+    /// A freshly initialised generator (official initialisation), deterministic in `seed`.
+    public init(config: StyleGANConfig, seed: UInt64 = 0) {
+        self.config = config
+        mapping = MappingNetwork(config: config)
+        synthesis = SynthesisNetwork(config: config)
+        params = ParameterSet(specs: mapping.parameterSpecs + synthesis.parameterSpecs, seed: seed)
+        dlatentAvg = Tensor.zeros([config.dlatentSize])
+        noiseMaps = synthesis.noiseShapes.enumerated().map { i, shape in
+            Tensor.randomNormal(shape, seed: seed &+ 0x6e6f697365 &+ UInt64(i))
+        }
+    }
+
+    /// A copy with its own parameters and buffers (for the EMA generator).
+    public init(copying other: Generator) {
+        config = other.config
+        mapping = other.mapping
+        synthesis = other.synthesis
+        params = other.params.copy()
+        dlatentAvg = other.dlatentAvg.copy()
+        noiseMaps = other.noiseMaps.map { $0.copy() }
+    }
+
+    /// z [N, latentSize] → w [N, dlatentSize].
+    public func map(_ z: Tensor) -> Tensor { mapping(z, params: params) }
+
+    /// w [N, D] → [N, numLayers, D], truncated towards w̄ as w̄ + ψ(w − w̄) on layers
+    /// below `cutoff` (ψ = 1 disables truncation).
+    public func dlatents(from w: Tensor, psi: Float = 1, cutoff: Int? = nil) -> Tensor {
+        let (n, d, layers) = (w.shape[0], config.dlatentSize, config.numLayers)
+        let rows = broadcast(reshape(w, [n, 1, d]), to: [n, layers, d])
+        guard psi != 1 else { return rows }
+        let cut = min(max(cutoff ?? config.truncationCutoff, 0), layers)
+        guard cut > 0 else { return rows }
+        let avg = reshape(dlatentAvg, [1, 1, d])
+        let truncated = avg + (slice(rows, axis: 1, start: 0, length: cut) - avg) * psi
+        return cut == layers ? truncated : concat([truncated, slice(rows, axis: 1, start: cut, length: layers - cut)], axis: 1)
+    }
+
+    /// Style mixing: layers below `crossover` take rows of `a`, the rest rows of `b`
+    /// (both [N, numLayers, D]).
+    public func mix(_ a: Tensor, _ b: Tensor, crossover: Int) -> Tensor {
+        let layers = config.numLayers
+        let k = min(max(crossover, 0), layers)
+        if k == layers { return a }
+        if k == 0 { return b }
+        return concat([slice(a, axis: 1, start: 0, length: k), slice(b, axis: 1, start: k, length: layers - k)], axis: 1)
+    }
+
+    /// The noise tensors for a batch of `n` images.
+    public func noise(_ mode: NoiseMode, batch n: Int) -> [Tensor] {
+        switch mode {
+        case .constant:
+            return noiseMaps
+        case .random(let seeds):
+            precondition(seeds.count == n, "noise: \(seeds.count) seeds for a batch of \(n)")
+            return synthesis.noiseShapes.enumerated().map { layer, s in
+                let maps = seeds.map { seed in
+                    Tensor.randomNormal([1, 1, s[2], s[3]], seed: seed &* 0x9e37_79b9 &+ UInt64(layer))
+                }
+                return maps.count == 1 ? maps[0] : concat(maps, axis: 0)
+            }
+        }
+    }
+
+    /// Images [N, C, 2^top, 2^top] in [-1, 1] (nominally) from dlatents.
+    public func synthesize(_ dlatents: Tensor, noise: NoiseMode = .constant, lod: Float = 0) -> Tensor {
+        synthesis(dlatents, params: params, noise: self.noise(noise, batch: dlatents.shape[0]), lod: lod)
+    }
+
+    /// z → images with truncation (ψ, cutoff), at full resolution, without recording.
+    public func generate(_ z: Tensor, psi: Float = 1, cutoff: Int? = nil, noise: NoiseMode = .constant) -> Tensor {
+        withoutGradients { synthesize(dlatents(from: map(z), psi: psi, cutoff: cutoff), noise: noise) }
+    }
+
+    /// Latent vector of a seed: `np.random.RandomState(seed).randn(latentSize)`, as the
+    /// official scripts draw it.
+    public func latent(seed: UInt32) -> [Float] {
+        var rng = NumpyRandomState(seed: seed)
+        return rng.gaussians(config.latentSize)
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import StyleGANIO
+import StyleGANTensor
+
+/// A problem with a weights file: always names the file and what is wrong.
+public struct WeightsError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ path: String, _ message: String) { description = "\(path): \(message)" }
+}
+
+/// The networks of one model as stored in a safetensors file.
+///
+/// Tensor names are `{network}/{official variable name}` with network `G` (generator),
+/// `Gs` (its moving average, the one to sample from) or `D`, e.g.
+/// `Gs/mapping/Dense0/weight`, `Gs/synthesis/4x4/Const/const`, `Gs/synthesis/noise3`,
+/// `Gs/dlatent_avg`, `D/4x4/Dense1/bias`. Values are the raw (un-scaled) variables in the
+/// official TensorFlow layouts (conv [kh, kw, in, out], dense [in, out]), so a converted
+/// official pickle is a renaming, not a recomputation. `__metadata__` holds
+/// `format` = `stylegan-swift`, `config` = the `StyleGANConfig` JSON, and any extra keys.
+public struct ModelWeights {
+    public static let format = "stylegan-swift"
+
+    public var config: StyleGANConfig
+    public var generator: Generator?
+    public var emaGenerator: Generator?
+    public var discriminator: ParameterSet?
+    /// Other metadata entries (training state and notes), kept on round trips.
+    public var metadata: [String: String] = [:]
+    /// Tensors outside the three networks (e.g. optimiser state under `train/`).
+    public var extraTensors: [String: Tensor] = [:]
+
+    public init(config: StyleGANConfig, generator: Generator? = nil, emaGenerator: Generator? = nil,
+                discriminator: ParameterSet? = nil) {
+        self.config = config
+        self.generator = generator
+        self.emaGenerator = emaGenerator
+        self.discriminator = discriminator
+    }
+
+    /// The generator to sample from: the EMA one when present.
+    public var samplingGenerator: Generator? { emaGenerator ?? generator }
+
+    /// Prefixes of `extraTensors` a file may carry besides the networks.
+    public static let extraPrefixes = ["train/"]
+
+    // MARK: Saving
+
+    /// Writes the file atomically.
+    public func save(to path: String) throws {
+        var tensors: [String: StoredTensor] = [:]
+        func put(_ net: String, _ set: ParameterSet) {
+            for (spec, t) in zip(set.specs, set.tensors) {
+                tensors["\(net)/\(spec.name)"] = StoredTensor(shape: spec.fileShape, values: Self.toFile(t, spec.fileLayout))
+            }
+        }
+        func putGenerator(_ net: String, _ g: Generator) {
+            put(net, g.params)
+            tensors["\(net)/dlatent_avg"] = StoredTensor(shape: g.dlatentAvg.shape, values: g.dlatentAvg.scalars)
+            for (name, map) in zip(g.synthesis.noiseNames, g.noiseMaps) {
+                tensors["\(net)/\(name)"] = StoredTensor(shape: map.shape, values: map.scalars)
+            }
+        }
+        if let generator { putGenerator("G", generator) }
+        if let emaGenerator { putGenerator("Gs", emaGenerator) }
+        if let discriminator { put("D", discriminator) }
+        for (name, t) in extraTensors { tensors[name] = StoredTensor(shape: t.shape, values: t.scalars) }
+        var meta = metadata
+        meta["format"] = Self.format
+        meta["config"] = config.jsonString()
+        try SafeTensorsFile(tensors: tensors, metadata: meta).write(to: path)
+    }
+
+    // MARK: Loading
+
+    /// Reads and validates a weights file: every expected tensor present with its
+    /// official shape, no unknown names.
+    public static func load(path: String) throws -> ModelWeights {
+        let file: SafeTensorsFile
+        do { file = try SafeTensorsFile.read(path: path) } catch { throw WeightsError(path, "\(error)") }
+        guard file.metadata["format"] == format else {
+            throw WeightsError(path, "not a \(format) weights file (metadata format is \(file.metadata["format"].map { "'\($0)'" } ?? "missing"))")
+        }
+        guard let json = file.metadata["config"] else { throw WeightsError(path, "metadata has no 'config'") }
+        let config: StyleGANConfig
+        do { config = try StyleGANConfig.parse(json: json) } catch { throw WeightsError(path, "\(error)") }
+
+        var used = Set<String>()
+        func tensor(_ name: String, shape: [Int]) throws -> [Float] {
+            guard let t = file.tensors[name] else { throw WeightsError(path, "missing tensor '\(name)'") }
+            guard t.shape == shape else {
+                throw WeightsError(path, "tensor '\(name)' has shape \(t.shape), expected \(shape) for this config")
+            }
+            used.insert(name)
+            return t.values
+        }
+        func loadSet(_ net: String, _ specs: [ParameterSpec]) throws -> ParameterSet {
+            let set = ParameterSet(specs: specs)
+            for (spec, t) in zip(specs, set.tensors) {
+                let values = try tensor("\(net)/\(spec.name)", shape: spec.fileShape)
+                let runtime = fromFile(values, spec)
+                t.withMutableData { $0.baseAddress!.update(from: runtime.data, count: runtime.count) }
+            }
+            return set
+        }
+        func loadGenerator(_ net: String) throws -> Generator? {
+            guard file.tensors.keys.contains(where: { $0.hasPrefix("\(net)/") }) else { return nil }
+            let g = Generator(config: config)
+            let loaded = try loadSet(net, g.params.specs)
+            g.params.assign(from: loaded)
+            g.dlatentAvg = Tensor(shape: [config.dlatentSize], values: try tensor("\(net)/dlatent_avg", shape: [config.dlatentSize]))
+            g.noiseMaps = try zip(g.synthesis.noiseNames, g.synthesis.noiseShapes).map { name, shape in
+                Tensor(shape: shape, values: try tensor("\(net)/\(name)", shape: shape))
+            }
+            return g
+        }
+
+        var weights = ModelWeights(config: config)
+        weights.generator = try loadGenerator("G")
+        weights.emaGenerator = try loadGenerator("Gs")
+        if file.tensors.keys.contains(where: { $0.hasPrefix("D/") }) {
+            weights.discriminator = try loadSet("D", Discriminator(config: config).parameterSpecs)
+        }
+        for (name, t) in file.tensors where !used.contains(name) {
+            guard extraPrefixes.contains(where: { name.hasPrefix($0) }) else {
+                throw WeightsError(path, "unknown tensor '\(name)' (not part of a \(config.resolution)px model with this config)")
+            }
+            weights.extraTensors[name] = Tensor(shape: t.shape, values: t.values)
+        }
+        guard weights.generator != nil || weights.emaGenerator != nil || weights.discriminator != nil else {
+            throw WeightsError(path, "holds no network (no tensor starts with G/, Gs/ or D/)")
+        }
+        weights.metadata = file.metadata.filter { $0.key != "format" && $0.key != "config" }
+        return weights
+    }
+
+    // MARK: Layout conversion
+
+    static func toFile(_ t: Tensor, _ layout: FileLayout) -> [Float] {
+        switch layout {
+        case .same: return t.scalars
+        case .convHWIO: return withoutGradients { permute(t, [2, 3, 1, 0]).scalars }   // [O,I,kh,kw] → [kh,kw,I,O]
+        }
+    }
+
+    static func fromFile(_ values: [Float], _ spec: ParameterSpec) -> Tensor {
+        let t = Tensor(shape: spec.fileShape, values: values)
+        switch spec.fileLayout {
+        case .same: return t
+        case .convHWIO: return withoutGradients { permute(t, [3, 2, 0, 1]) }              // [kh,kw,I,O] → [O,I,kh,kw]
+        }
+    }
+}

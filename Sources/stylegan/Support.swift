@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import StyleGANIO
+import StyleGANModel
+import StyleGANTensor
+
+/// A user-facing failure: printed as one line on stderr, exit code 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+/// Parses seed lists such as `1-8,42` (ranges inclusive).
+enum SeedList {
+    static func parse(_ text: String) throws -> [UInt32] {
+        var seeds: [UInt32] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let item = part.trimmingCharacters(in: .whitespaces)
+            let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
+            guard !item.isEmpty, bounds.count <= 2,
+                  let lo = UInt32(bounds[0]), let hi = bounds.count == 2 ? UInt32(bounds[1]) : lo, lo <= hi else {
+                throw ValidationError("seed list '\(text)' does not parse at '\(item)' (use e.g. 1-8,42; seeds are 0…4294967295)")
+            }
+            guard Int(hi) - Int(lo) < 100_000, seeds.count + Int(hi - lo) < 100_000 else {
+                throw ValidationError("seed list '\(text)' asks for more than 100000 images")
+            }
+            seeds += Array(lo...hi)
+        }
+        return seeds
+    }
+}
+
+/// Options for choosing and loading the weights.
+struct WeightsOptions: ParsableArguments {
+    @Option(name: .long, help: "Weights file (.safetensors). Default: the bundled model, weights/faces64.safetensors.")
+    var weights: String?
+
+    static let bundledName = "weights/faces64.safetensors"
+
+    /// The bundled model: next to the working directory, or next to the checkout the
+    /// binary was built in (.build/<config>/stylegan → ../../weights).
+    static func bundledPath() -> String? {
+        var candidates = [bundledName]
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(dir.appendingPathComponent(bundledName).path)
+            dir = dir.deletingLastPathComponent()
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// Loads the generator to sample from (the EMA one when the file has it).
+    func loadGenerator() throws -> (Generator, String) {
+        guard let path = weights ?? Self.bundledPath() else {
+            throw CLIError("no --weights given and the bundled model \(Self.bundledName) was not found")
+        }
+        let model = try ModelWeights.load(path: path)
+        guard let g = model.samplingGenerator else { throw CLIError("\(path): holds no generator (G or Gs)") }
+        return (g, path)
+    }
+}
+
+/// Output directory handling: created up front so a bad path fails before any work.
+enum OutputDirectory {
+    static func prepare(_ path: String) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw CLIError("output path \(path) exists and is not a directory") }
+        } else {
+            do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+            catch { throw CLIError("cannot create output directory \(path): \(error.localizedDescription)") }
+        }
+        guard FileManager.default.isWritableFile(atPath: path) else {
+            throw CLIError("output directory \(path) is not writable")
+        }
+    }
+}
+
+/// A progress line on a terminal (redrawn in place), plain lines otherwise.
+struct Progress {
+    let total: Int
+    let label: String
+    let start = Date()
+    private let tty = isatty(STDERR_FILENO) != 0
+    private var lastPlain = -1
+
+    init(total: Int, label: String) { self.total = max(total, 1); self.label = label }
+
+    mutating func update(_ done: Int) {
+        let elapsed = Date().timeIntervalSince(start)
+        let rate = Double(done) / max(elapsed, 1e-9)
+        let eta = done > 0 ? Double(total - done) / rate : 0
+        if tty {
+            let width = 30, filled = width * done / total
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            FileHandle.standardError.write("\r\(label) [\(bar)] \(done)/\(total) \(String(format: "%.2f", rate))/s ETA \(Int(eta))s  ".data(using: .utf8)!)
+            if done == total { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+        } else {
+            let decile = 10 * done / total
+            if decile != lastPlain || done == total {
+                lastPlain = decile
+                FileHandle.standardError.write("\(label): \(done)/\(total) (\(String(format: "%.2f", rate))/s)\n".data(using: .utf8)!)
+            }
+        }
+    }
+}
+
+/// Truncation options shared by the sampling commands.
+struct TruncationOptions: ParsableArguments {
+    @Option(help: "Truncation ψ in [-1, 2]; 1 disables truncation.")
+    var psi: Float = 0.7
+
+    @Option(help: "Truncate only the first N synthesis layers (default: the model's cutoff, 8 officially).")
+    var cutoff: Int?
+
+    func validate() throws {
+        guard psi.isFinite, (-1...2).contains(psi) else { throw ValidationError("--psi must be within [-1, 2], got \(psi)") }
+        if let cutoff, cutoff < 0 { throw ValidationError("--cutoff must be ≥ 0, got \(cutoff)") }
+    }
+}
