@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "KernelTests", dependencies: ["CKernels", "StyleGANTensor"]),
         .testTarget(name: "TensorTests", dependencies: ["StyleGANTensor", "CKernels"]),
         .testTarget(name: "ModelTests", dependencies: ["StyleGANModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["StyleGANModel", "stylegan"]),
         .testTarget(name: "IOTests", dependencies: ["StyleGANIO"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -1,0 +1,128 @@
+import Foundation
+import XCTest
+import StyleGANIO
+import StyleGANModel
+import StyleGANTensor
+
+/// Runs the built `stylegan` binary as a user would.
+final class CLITests: XCTestCase {
+    struct Run { var status: Int32; var stdout: String; var stderr: String }
+
+    private var binary: String {
+        get throws {
+            let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            for candidate in [dir, dir.deletingLastPathComponent()] {
+                let path = candidate.appendingPathComponent("stylegan").path
+                if FileManager.default.isExecutableFile(atPath: path) { return path }
+            }
+            let bundle = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("stylegan").path
+            guard FileManager.default.isExecutableFile(atPath: bundle) else {
+                throw XCTSkip("stylegan binary not found next to the test bundle")
+            }
+            return bundle
+        }
+    }
+
+    private func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try binary)
+        p.arguments = arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let (out, err) = (Pipe(), Pipe())
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// A tiny random model saved to a temp dir.
+    private func tinyModel(_ dir: String) throws -> String {
+        var c = StyleGANConfig()
+        c.resolution = 16; c.latentSize = 8; c.dlatentSize = 8; c.mappingFmaps = 8; c.mappingLayers = 2
+        c.fmapBase = 32; c.fmapMax = 8
+        let g = Generator(config: c, seed: 7)
+        let noise = Tensor.randomNormal([g.params.count], seed: 8, scale: 0.3)
+        g.params.flat.withMutableData { $0.baseAddress!.update(from: noise.data, count: noise.count) }
+        let path = "\(dir)/tiny.safetensors"
+        try ModelWeights(config: c, emaGenerator: g).save(to: path)
+        return path
+    }
+
+    private func tempDir() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stylegan-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        return dir
+    }
+
+    func testGenerateIsDeterministicAcrossThreadCounts() throws {
+        let dir = try tempDir()
+        let weights = try tinyModel(dir)
+        let one = try run(["generate", "--weights", weights, "--seeds", "1-3,42", "--outdir", "\(dir)/a", "--threads", "1"])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let two = try run(["generate", "--weights", weights, "--seeds", "1-3,42", "--outdir", "\(dir)/b", "--threads", "2", "--batch", "3"])
+        XCTAssertEqual(two.status, 0, two.stderr)
+        let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/a").sorted()
+        XCTAssertEqual(files, ["seed0001.png", "seed0002.png", "seed0003.png", "seed0042.png"])
+        for f in files {
+            XCTAssertEqual(FileManager.default.contents(atPath: "\(dir)/a/\(f)"), FileManager.default.contents(atPath: "\(dir)/b/\(f)"), f)
+        }
+        let image = try PNG.read(path: "\(dir)/a/seed0042.png")
+        XCTAssertEqual([image.width, image.height], [16, 16])
+
+        let grid = try run(["generate", "--weights", weights, "--seeds", "0-5", "--grid", "--columns", "3", "--outdir", "\(dir)/g"])
+        XCTAssertEqual(grid.status, 0, grid.stderr)
+        let g = try PNG.read(path: "\(dir)/g/grid.png")
+        XCTAssertEqual([g.width, g.height], [48, 32])
+    }
+
+    func testInterpolateAndMixWriteTheirImages() throws {
+        let dir = try tempDir()
+        let weights = try tinyModel(dir)
+        let walk = try run(["interpolate", "--weights", weights, "--seeds", "1,2,3", "--frames-per-seed", "4", "--outdir", "\(dir)/frames"])
+        XCTAssertEqual(walk.status, 0, walk.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/frames").count, 9)
+        XCTAssertTrue(walk.stdout.contains("ffmpeg"))
+        let looped = try run(["interpolate", "--weights", weights, "--seeds", "1,2", "--frames-per-seed", "3", "--loop", "--space", "w", "--mode", "lerp", "--outdir", "\(dir)/loop"])
+        XCTAssertEqual(looped.status, 0, looped.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/loop").count, 6)
+
+        let mix = try run(["mix", "--weights", weights, "--rows", "1,2", "--cols", "3,4,5", "--styles", "0-1", "--output", "\(dir)/mix.png"])
+        XCTAssertEqual(mix.status, 0, mix.stderr)
+        let m = try PNG.read(path: "\(dir)/mix.png")
+        XCTAssertEqual([m.width, m.height], [64, 48])
+
+        let inspect = try run(["inspect", weights])
+        XCTAssertEqual(inspect.status, 0, inspect.stderr)
+        XCTAssertTrue(inspect.stdout.contains("Gs/synthesis/4x4/Const/const"))
+    }
+
+    /// Bad input: one clear line on stderr, non-zero exit, no PNG left behind.
+    func testBadInputFailsCleanly() throws {
+        let dir = try tempDir()
+        let weights = try tinyModel(dir)
+        let garbage = "\(dir)/garbage.safetensors"
+        try Data("nope".utf8).write(to: URL(fileURLWithPath: garbage))
+        try Data().write(to: URL(fileURLWithPath: "\(dir)/afile"))
+        let cases: [([String], String)] = [
+            (["generate", "--weights", "\(dir)/missing.safetensors", "--seeds", "1", "--outdir", "\(dir)/o1"], "missing.safetensors"),
+            (["generate", "--weights", garbage, "--seeds", "1", "--outdir", "\(dir)/o2"], "garbage.safetensors"),
+            (["generate", "--weights", weights, "--seeds", "1-x", "--outdir", "\(dir)/o3"], "seed list"),
+            (["generate", "--weights", weights, "--seeds", "1", "--psi", "5", "--outdir", "\(dir)/o4"], "--psi"),
+            (["generate", "--weights", weights, "--seeds", "1", "--outdir", "\(dir)/afile"], "not a directory"),
+            (["interpolate", "--weights", weights, "--seeds", "1", "--outdir", "\(dir)/o5"], "at least two seeds"),
+            (["mix", "--weights", weights, "--rows", "1", "--cols", "2", "--styles", "fine", "--output", "\(dir)/m.png"], "outside this model"),
+            (["generate", "--weights", weights, "--seeds", "1", "--outdir", "\(dir)/o6", "--threads", "0"], "--threads"),
+        ]
+        for (args, fragment) in cases {
+            let r = try run(args)
+            XCTAssertNotEqual(r.status, 0, "\(args) should fail")
+            XCTAssertTrue(r.stderr.contains(fragment), "\(args): stderr was: \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("Fatal error"), "\(args) crashed: \(r.stderr)")
+        }
+        let pngs = FileManager.default.enumerator(atPath: dir)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".png") } ?? []
+        XCTAssertEqual(pngs, [], "no PNG may be left behind by a failed command")
+    }
+}
