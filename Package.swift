@@ -23,6 +23,9 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng"),
 
+        // JPEG decoding (libjpeg-turbo); libjpeg's longjmp error path stays in C.
+        .target(name: "CJPEG", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("jpeg")]),
+
         // Hot loops: pure functions over float32 NCHW buffers.
         .target(
             name: "CKernels",
@@ -34,7 +37,7 @@ let package = Package(
         // Tensor, primitives, autograd (second order), random numbers.
         .target(name: "StyleGANTensor", dependencies: ["CKernels"]),
         // PNG and safetensors; independent of the tensor layer.
-        .target(name: "StyleGANIO", dependencies: ["CLibPNG"]),
+        .target(name: "StyleGANIO", dependencies: ["CLibPNG", "CJPEG"]),
         // Layers, the mapping / synthesis / discriminator networks, weights files.
         .target(name: "StyleGANModel", dependencies: ["StyleGANTensor", "StyleGANIO", "CKernels"]),
 

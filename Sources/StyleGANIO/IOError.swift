@@ -13,6 +13,8 @@ public enum IOError: Error, CustomStringConvertible, Equatable, Sendable {
     case writeFailed(path: String, reason: String)
     /// The data is not a PNG image, or libpng could not decode it (corrupt, truncated).
     case invalidPNG(path: String, reason: String)
+    /// The data is not a readable JPEG, or not an image format the reader knows.
+    case invalidImage(path: String, reason: String)
     /// The PNG header declares dimensions beyond the reader's limits; nothing was allocated.
     case imageTooLarge(path: String, width: Int, height: Int, reason: String)
     /// The file does not follow the safetensors format. `tensor` names the offending
@@ -28,7 +30,7 @@ public enum IOError: Error, CustomStringConvertible, Equatable, Sendable {
     public var path: String {
         switch self {
         case let .fileNotFound(path), let .isDirectory(path): return path
-        case let .readFailed(path, _), let .writeFailed(path, _), let .invalidPNG(path, _),
+        case let .readFailed(path, _), let .writeFailed(path, _), let .invalidPNG(path, _), let .invalidImage(path, _),
              let .invalidArgument(path, _), let .missingTensor(path, _):
             return path
         case let .imageTooLarge(path, _, _, _): return path
@@ -49,6 +51,8 @@ public enum IOError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): cannot write file: \(reason)"
         case let .invalidPNG(path, reason):
             return "\(path): invalid PNG: \(reason)"
+        case let .invalidImage(path, reason):
+            return "\(path): \(reason)"
         case let .imageTooLarge(path, width, height, reason):
             return "\(path): PNG is \(width) x \(height) pixels, \(reason)"
         case let .invalidSafeTensors(path, tensor?, reason):

@@ -1,0 +1,68 @@
+#include "CJPEG.h"
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jpeglib.h>
+
+typedef struct {
+    struct jpeg_error_mgr base;
+    jmp_buf escape;
+    char message[JMSG_LENGTH_MAX];
+} error_mgr;
+
+static void on_error(j_common_ptr cinfo) {
+    error_mgr *e = (error_mgr *)cinfo->err;
+    (*cinfo->err->format_message)(cinfo, e->message);
+    longjmp(e->escape, 1);
+}
+
+static void on_message(j_common_ptr cinfo) { (void)cinfo; }  // silence warnings on stderr
+
+void cj_free(void *p) { free(p); }
+
+int cj_decode_jpeg(const unsigned char *data, size_t size, int max_side,
+                   int *width, int *height, unsigned char **rgb, char *err, size_t err_len) {
+    struct jpeg_decompress_struct cinfo;
+    error_mgr jerr;
+    unsigned char *volatile out = NULL;
+    *rgb = NULL;
+    memset(&cinfo, 0, sizeof cinfo);
+    cinfo.err = jpeg_std_error(&jerr.base);
+    jerr.base.error_exit = on_error;
+    jerr.base.output_message = on_message;
+    if (setjmp(jerr.escape)) {
+        snprintf(err, err_len, "%s", jerr.message);
+        jpeg_destroy_decompress(&cinfo);
+        free(out);
+        return -1;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    if ((int)cinfo.image_width > max_side || (int)cinfo.image_height > max_side) {
+        snprintf(err, err_len, "image is %ux%u, more than %d pixels per side",
+                 cinfo.image_width, cinfo.image_height, max_side);
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    cinfo.out_color_space = JCS_RGB;
+    jpeg_start_decompress(&cinfo);
+    const size_t stride = (size_t)cinfo.output_width * 3;
+    out = (unsigned char *)malloc(stride * cinfo.output_height);
+    if (!out) {
+        snprintf(err, err_len, "out of memory");
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    while (cinfo.output_scanline < cinfo.output_height) {
+        unsigned char *row = out + stride * cinfo.output_scanline;
+        jpeg_read_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_decompress(&cinfo);
+    *width = (int)cinfo.output_width;
+    *height = (int)cinfo.output_height;
+    *rgb = out;
+    jpeg_destroy_decompress(&cinfo);
+    return 0;
+}
