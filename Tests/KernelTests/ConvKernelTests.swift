@@ -1,0 +1,181 @@
+import CKernels
+import XCTest
+
+/// Tiny deterministic generator (SplitMix64) so the tests do not depend on StyleGANTensor.
+fileprivate struct ConvRNG {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [-1, 1).
+    mutating func float() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
+    mutating func int(_ range: ClosedRange<Int>) -> Int {
+        range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))
+    }
+    mutating func array(_ count: Int) -> [Float] { (0..<count).map { _ in float() } }
+}
+
+/// Workspace with guard values after the reported size, to catch overruns.
+fileprivate struct GuardedWorkspace {
+    static let guardCount = 256
+    static let sentinel: Float = 12345.678
+    var buffer: [Float]
+    let size: Int
+    init(size: Int) {
+        self.size = size
+        buffer = [Float](repeating: .nan, count: size + Self.guardCount)
+        for i in size..<(size + Self.guardCount) { buffer[i] = Self.sentinel }
+    }
+    var intact: Bool { buffer[size...].allSatisfy { $0 == Self.sentinel } }
+}
+
+fileprivate func maxRelativeDifference(_ a: [Float], _ ref: [Float]) -> Float {
+    precondition(a.count == ref.count)
+    var diff: Float = 0, scale: Float = 0
+    for i in 0..<a.count {
+        let d = abs(a[i] - ref[i])
+        diff = d.isNaN ? .infinity : max(diff, d)
+        scale = max(scale, abs(ref[i]))
+    }
+    return scale > 0 ? diff / scale : diff
+}
+
+fileprivate func dot(_ a: [Float], _ b: [Float]) -> Double {
+    var s = 0.0
+    for i in 0..<a.count { s += Double(a[i]) * Double(b[i]) }
+    return s
+}
+
+fileprivate func norm(_ a: [Float]) -> Double { dot(a, a).squareRoot() }
+
+final class ConvKernelTests: XCTestCase {
+    // (n, cin, h, w, cout, k, stride, pad)
+    static let fixedShapes: [(Int, Int, Int, Int, Int, Int, Int, Int)] = [
+        (1, 3, 5, 7, 4, 3, 1, 1),        // odd, h != w
+        (3, 5, 9, 6, 7, 3, 2, 1),        // batch 3, stride 2, grouped GEMM
+        (1, 8, 8, 8, 8, 1, 1, 0),        // 1x1 per image
+        (3, 7, 5, 5, 9, 1, 1, 0),        // 1x1 grouped
+        (3, 6, 7, 5, 5, 4, 2, 1),        // 4x4 pad 1 stride 2, odd h
+        (2, 4, 11, 13, 3, 3, 2, 0),      // no padding, stride 2
+        (2, 3, 9, 9, 4, 5, 1, 2),        // 5x5
+        (1, 2, 6, 6, 3, 3, 3, 1),        // stride 3
+        (1, 16, 64, 80, 16, 3, 1, 1),    // direct forward and direct input grad
+        (2, 10, 70, 70, 12, 3, 1, 1),    // direct, cout not a multiple of 4, pixel tail
+        (1, 6, 129, 131, 5, 4, 2, 1),    // direct forward with stride 2, odd sizes
+        (1, 5, 66, 64, 6, 3, 1, 0),      // direct input grad with pad 0 (transposed pad 2)
+        (1, 4, 64, 64, 5, 1, 1, 1),      // 1x1 with pad 1: transposed pad -1 (crop)
+        (1, 256, 64, 64, 8, 3, 1, 1),    // GEMM with row chunks
+        (1, 128, 130, 130, 4, 3, 2, 1),  // GEMM with row chunks, stride 2
+        (3, 40, 9, 9, 33, 3, 1, 1),      // grouped, channels not multiples of 8
+        (2, 8, 8, 8, 12, 3, 1, 1),       // small-N GEMM, 8 column panels
+        (2, 40, 4, 4, 13, 3, 1, 1),      // small-N GEMM, K in chunks, partial row block
+        (1, 64, 4, 4, 18, 3, 1, 1),      // small-N GEMM, one panel
+        (2, 5, 100, 97, 7, 3, 2, 1),     // direct input grad by phases, 3x3 stride 2
+        (1, 4, 64, 80, 3, 1, 2, 0),      // 1x1 stride 2: phases without taps
+        (1, 3, 66, 68, 4, 4, 2, 0),      // 4x4 stride 2, no padding
+        (1, 3, 65, 70, 4, 5, 3, 2),      // 5x5 stride 3
+    ]
+
+    private func makeShape(_ t: (Int, Int, Int, Int, Int, Int, Int, Int)) -> ck_conv_shape {
+        var s = ck_conv_shape(n: Int32(t.0), cin: Int32(t.1), h: Int32(t.2), w: Int32(t.3),
+                              cout: Int32(t.4), kh: Int32(t.5), kw: Int32(t.5),
+                              stride: Int32(t.6), pad: Int32(t.7), ho: 0, wo: 0)
+        ck_conv_shape_finish(&s)
+        return s
+    }
+
+    private func randomShapes(count: Int, rng: inout ConvRNG) -> [(Int, Int, Int, Int, Int, Int, Int, Int)] {
+        var out: [(Int, Int, Int, Int, Int, Int, Int, Int)] = []
+        while out.count < count {
+            let k = [1, 2, 3, 3, 4, 5][rng.int(0...5)]
+            let stride = rng.int(1...2)
+            let pad = rng.int(0...(k / 2 + 1))
+            let h = rng.int(1...17), w = rng.int(1...17)
+            if h + 2 * pad < k || w + 2 * pad < k { continue }
+            out.append((rng.int(1...3), rng.int(1...12), h, w, rng.int(1...12), k, stride, pad))
+        }
+        return out
+    }
+
+    /// Runs all three fast kernels against their naive twins and checks adjointness.
+    private func check(_ t: (Int, Int, Int, Int, Int, Int, Int, Int), rng: inout ConvRNG,
+                       file: StaticString = #filePath, line: UInt = #line) {
+        var s = makeShape(t)
+        let n = Int(s.n), cin = Int(s.cin), h = Int(s.h), w = Int(s.w), cout = Int(s.cout)
+        let kh = Int(s.kh), kw = Int(s.kw), ho = Int(s.ho), wo = Int(s.wo)
+        let label = "shape \(t) -> ho \(ho) wo \(wo)"
+        let x = rng.array(n * cin * h * w)
+        let wt = rng.array(cout * cin * kh * kw)
+        let g = rng.array(n * cout * ho * wo)
+        var ws = GuardedWorkspace(size: Int(ck_conv2d_workspace_floats(&s)))
+
+        var yRef = [Float](repeating: 0, count: g.count)
+        var y = [Float](repeating: .nan, count: g.count)
+        ck_conv2d_forward_naive(&s, x, wt, &yRef)
+        ws.buffer.withUnsafeMutableBufferPointer { ck_conv2d_forward(&s, x, wt, &y, $0.baseAddress) }
+        XCTAssertLessThan(maxRelativeDifference(y, yRef), 1e-4, "forward \(label)", file: file, line: line)
+
+        var gxRef = [Float](repeating: 0, count: x.count)
+        var gx = [Float](repeating: .nan, count: x.count)
+        ck_conv2d_input_grad_naive(&s, g, wt, &gxRef)
+        ws.buffer.withUnsafeMutableBufferPointer { ck_conv2d_input_grad(&s, g, wt, &gx, $0.baseAddress) }
+        XCTAssertLessThan(maxRelativeDifference(gx, gxRef), 1e-4, "input grad \(label)", file: file, line: line)
+
+        var gwRef = [Float](repeating: 0, count: wt.count)
+        var gw = [Float](repeating: .nan, count: wt.count)
+        ck_conv2d_weight_grad_naive(&s, x, g, &gwRef)
+        ws.buffer.withUnsafeMutableBufferPointer { ck_conv2d_weight_grad(&s, x, g, &gw, $0.baseAddress) }
+        XCTAssertLessThan(maxRelativeDifference(gw, gwRef), 1e-4, "weight grad \(label)", file: file, line: line)
+
+        XCTAssertTrue(ws.intact, "workspace overrun \(label)", file: file, line: line)
+
+        // <conv(x, w), g> == <x, input_grad(g, w)> == <w, weight_grad(x, g)>
+        let a = dot(y, g), b = dot(x, gx), c = dot(wt, gw)
+        let scale = norm(y) * norm(g) + 1e-30
+        XCTAssertLessThan(abs(a - b) / scale, 1e-5, "adjoint x \(label): \(a) vs \(b)", file: file, line: line)
+        XCTAssertLessThan(abs(a - c) / scale, 1e-5, "adjoint w \(label): \(a) vs \(c)", file: file, line: line)
+    }
+
+    func testShapeFinish() {
+        var s = makeShape((1, 1, 7, 6, 1, 4, 2, 1))
+        XCTAssertEqual(s.ho, 3)
+        XCTAssertEqual(s.wo, 3)
+        s = makeShape((1, 1, 32, 32, 1, 3, 1, 1))
+        XCTAssertEqual(s.ho, 32)
+        XCTAssertEqual(s.wo, 32)
+    }
+
+    func testFixedShapesAgainstNaive() {
+        var rng = ConvRNG(seed: 1)
+        for t in Self.fixedShapes { check(t, rng: &rng) }
+    }
+
+    func testRandomShapesAgainstNaive() {
+        var rng = ConvRNG(seed: 2)
+        for t in randomShapes(count: 40, rng: &rng) { check(t, rng: &rng) }
+    }
+
+    func testNonSquareKernelNaiveAdjoint() {
+        // The fast kernels accept kh != kw too; compare against naive.
+        var rng = ConvRNG(seed: 3)
+        var s = ck_conv_shape(n: 2, cin: 3, h: 9, w: 70, cout: 5, kh: 1, kw: 3, stride: 1, pad: 1, ho: 0, wo: 0)
+        ck_conv_shape_finish(&s)
+        let x = rng.array(2 * 3 * 9 * 70), wt = rng.array(5 * 3 * 3)
+        var yRef = [Float](repeating: 0, count: 2 * 5 * Int(s.ho * s.wo)), y = yRef
+        var ws = [Float](repeating: 0, count: Int(ck_conv2d_workspace_floats(&s)))
+        ck_conv2d_forward_naive(&s, x, wt, &yRef)
+        ck_conv2d_forward(&s, x, wt, &y, &ws)
+        XCTAssertLessThan(maxRelativeDifference(y, yRef), 1e-4)
+    }
+
+    func testRunsOnSeveralThreadsWhenAvailable() {
+        if ck_num_procs() > 1 && ck_get_num_threads() > 1 {
+            XCTAssertGreaterThan(ck_threads_in_parallel_region(), 1)
+        }
+    }
+}
