@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "StyleGANTensor", targets: ["StyleGANTensor"]),
         .library(name: "StyleGANIO", targets: ["StyleGANIO"]),
         .library(name: "StyleGANModel", targets: ["StyleGANModel"]),
+        .library(name: "StyleGANTraining", targets: ["StyleGANTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,11 +41,13 @@ let package = Package(
         .target(name: "StyleGANIO", dependencies: ["CLibPNG", "CJPEG"]),
         // Layers, the mapping / synthesis / discriminator networks, weights files.
         .target(name: "StyleGANModel", dependencies: ["StyleGANTensor", "StyleGANIO", "CKernels"]),
+        // Dataset, schedule, losses, optimiser, trainer with exact resume, metrics.
+        .target(name: "StyleGANTraining", dependencies: ["StyleGANModel", "StyleGANTensor", "StyleGANIO", "CKernels"]),
 
         .executableTarget(
             name: "stylegan",
             dependencies: [
-                "StyleGANTensor", "StyleGANIO", "StyleGANModel",
+                "StyleGANTensor", "StyleGANIO", "StyleGANModel", "StyleGANTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -75,6 +75,17 @@ public final class ParameterSet: @unchecked Sendable {
         return tensors[i]
     }
 
+    /// The same values (shared storage) as constants: gradients do not flow into them.
+    /// Used to run a network whose weights are not being trained in this step.
+    public func frozen() -> ParameterSet { ParameterSet(sharing: self, requiresGrad: false) }
+
+    private init(sharing other: ParameterSet, requiresGrad: Bool) {
+        specs = other.specs
+        flat = other.flat
+        tensors = other.flat.splitViews(shapes: other.specs.map(\.shape), requiresGrad: requiresGrad)
+        index = other.index
+    }
+
     /// Whether a parameter of this name exists.
     public func contains(_ name: String) -> Bool { index[name] != nil }
 

@@ -87,22 +87,32 @@ struct Progress {
 
     init(total: Int, label: String) { self.total = max(total, 1); self.label = label }
 
-    mutating func update(_ done: Int) {
+    mutating func update(_ done: Int, detail: String = "") {
         let elapsed = Date().timeIntervalSince(start)
         let rate = Double(done) / max(elapsed, 1e-9)
         let eta = done > 0 ? Double(total - done) / rate : 0
         if tty {
             let width = 30, filled = width * done / total
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            FileHandle.standardError.write("\r\(label) [\(bar)] \(done)/\(total) \(String(format: "%.2f", rate))/s ETA \(Int(eta))s  ".data(using: .utf8)!)
+            let info = detail.isEmpty ? "\(done)/\(total) \(String(format: "%.2f", rate))/s" : detail
+            FileHandle.standardError.write("\r\(label) [\(bar)] \(info) ETA \(Self.duration(eta))  ".data(using: .utf8)!)
             if done == total { FileHandle.standardError.write("\n".data(using: .utf8)!) }
         } else {
             let decile = 10 * done / total
             if decile != lastPlain || done == total {
                 lastPlain = decile
-                FileHandle.standardError.write("\(label): \(done)/\(total) (\(String(format: "%.2f", rate))/s)\n".data(using: .utf8)!)
+                let info = detail.isEmpty ? "\(done)/\(total) (\(String(format: "%.2f", rate))/s)" : detail
+                FileHandle.standardError.write("\(label): \(info) ETA \(Self.duration(eta))\n".data(using: .utf8)!)
             }
         }
+    }
+}
+
+extension Progress {
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        let s = Int(seconds)
+        return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
     }
 }
 

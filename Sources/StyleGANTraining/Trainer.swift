@@ -1,0 +1,223 @@
+import CKernels
+import Foundation
+import StyleGANIO
+import StyleGANModel
+import StyleGANTensor
+
+/// Figures of one training iteration.
+public struct StepStats: Sendable {
+    public var kimg: Double
+    public var lod: Float
+    public var resolution: Int
+    public var minibatch: Int
+    public var lossG: Float
+    public var lossD: Float
+    public var r1: Float
+    public var skipped: Bool
+}
+
+/// Progressive StyleGAN training: one D step (logistic + R1) and one G step
+/// (non-saturating logistic) per minibatch, style mixing, w̄ tracking, the EMA
+/// generator, Adam reset at phase changes, non-finite updates skipped.
+///
+/// All randomness is a function of (seed, step), so a run resumed from a snapshot
+/// continues exactly as if it had not stopped.
+public final class Trainer {
+    public let options: TrainingOptions
+    public let dataset: ImageDataset
+    public let generator: Generator
+    public let emaGenerator: Generator
+    public let discriminator: Discriminator
+    public let discriminatorParams: ParameterSet
+    let adamG: Adam, adamD: Adam
+    /// Real images shown to D so far, in thousands.
+    public private(set) var kimg: Double = 0
+    /// Minibatches trained so far.
+    public private(set) var step: Int64 = 0
+    /// Updates skipped because a gradient was not finite.
+    public private(set) var skippedUpdates = 0
+    private var phaseKey: Int?
+    private let rng: CounterRandom
+
+    private enum Stream: UInt64 { case data = 1, mirror, latentD, latentG, mixD, mixG, noiseD, noiseG, mixChoiceD, mixChoiceG }
+
+    /// A new run (official initialisation from the seed).
+    public init(options: TrainingOptions, dataset: ImageDataset) throws {
+        try options.validate()
+        guard dataset.resolution == options.config.resolution else {
+            throw ConfigError("dataset resolution \(dataset.resolution) differs from the model's \(options.config.resolution)")
+        }
+        self.options = options
+        self.dataset = dataset
+        rng = CounterRandom(seed: options.seed)
+        generator = Generator(config: options.config, seed: options.seed &+ 1)
+        emaGenerator = Generator(copying: generator)
+        discriminator = Discriminator(config: options.config)
+        discriminatorParams = ParameterSet(specs: discriminator.parameterSpecs, seed: options.seed &+ 2)
+        adamG = Adam(count: generator.params.count)
+        adamD = Adam(count: discriminatorParams.count)
+    }
+
+    // MARK: - One iteration
+
+    /// Trains one minibatch (D step, then G step, then the EMA update).
+    @discardableResult
+    public func trainStep() -> StepStats {
+        let schedule = options.schedule
+        let lod = schedule.lod(atKimg: kimg)
+        let batch = schedule.minibatch(atLod: lod)
+        let lr = schedule.learningRate(atLod: lod)
+        let progression = Progression(lod: lod, log2Resolution: options.config.log2Resolution)
+        let key = Schedule.phaseKey(lod)
+        if phaseKey != key {
+            adamG.reset()
+            adamD.reset()
+            phaseKey = key
+        }
+
+        // D step: logistic loss on reals and (constant) fakes, plus R1 on reals.
+        let reals = realBatch(batch: batch, progression: progression).requiringGrad()
+        let fakes = withoutGradients {
+            synthesizeForTraining(batch: batch, lod: lod, latentStream: .latentD, mixStream: .mixD, choiceStream: .mixChoiceD, noiseStream: .noiseD)
+        }
+        let gamma = options.r1Gamma * (options.r1OfficialScaling ? pow(0.25, Float(Int(lod))) : 1)
+        let terms = Losses.discriminator(realScores: discriminator(reals, params: discriminatorParams, lod: lod),
+                                         fakeScores: discriminator(fakes, params: discriminatorParams, lod: lod),
+                                         reals: reals, gamma: gamma)
+        let gradD = discriminatorParams.flatten(gradients(of: terms.total, withRespectTo: discriminatorParams.tensors))
+        var skipped = false
+        if ck_all_finite(gradD.data, Int64(gradD.count)) != 0 { adamD.update(discriminatorParams, gradient: gradD, learningRate: lr) } else { skipped = true }
+
+        // G step through the frozen D.
+        let images = synthesizeForTraining(batch: batch, lod: lod, latentStream: .latentG, mixStream: .mixG, choiceStream: .mixChoiceG, noiseStream: .noiseG)
+        let lossG = Losses.generator(fakeScores: discriminator(images, params: discriminatorParams.frozen(), lod: lod))
+        let gradG = generator.params.flatten(gradients(of: lossG, withRespectTo: generator.params.tensors))
+        if ck_all_finite(gradG.data, Int64(gradG.count)) != 0 { adamG.update(generator.params, gradient: gradG, learningRate: lr) } else { skipped = true }
+        if skipped { skippedUpdates += 1 }
+
+        // Generator EMA (half-life in images); w̄ is copied, not averaged.
+        let beta = options.emaHalfLifeKimg > 0 ? Float(pow(0.5, Double(batch) / (options.emaHalfLifeKimg * 1000))) : 0
+        ck_ema_update(emaGenerator.params.flat.data, generator.params.flat.data, Int64(generator.params.count), beta)
+        emaGenerator.dlatentAvg = generator.dlatentAvg.copy()
+
+        step += 1
+        kimg += Double(batch) / 1000
+        return StepStats(kimg: kimg, lod: lod, resolution: progression.resolution, minibatch: batch,
+                         lossG: lossG.item, lossD: terms.logistic.item, r1: terms.r1Penalty.item, skipped: skipped)
+    }
+
+    /// Reals at the lod's native resolution, mirrored at random and faded as G's output
+    /// is: x + t·(up(down(x)) − x).
+    func realBatch(batch: Int, progression p: Progression) -> Tensor {
+        let base = UInt64(step) &* 4096
+        let indices = (0..<batch).map { rng.int(Stream.data.rawValue, base &+ UInt64($0), below: dataset.count) }
+        let mirror = (0..<batch).map { options.mirror && rng.uniform(Stream.mirror.rawValue, base &+ UInt64($0)) < 0.5 }
+        let x = dataset.batch(indices: indices, mirror: mirror, resolution: p.resolution)
+        guard p.fade > 0 else { return x }
+        return withoutGradients { lerp(x, upsampleNearest2x(downsampleBox2x(x)), p.fade) }
+    }
+
+    /// G's training forward: map z (tracking w̄), mix styles with probability p at a
+    /// layer-granular crossover in [1, active layers), random noise, at `lod`.
+    private func synthesizeForTraining(batch: Int, lod: Float, latentStream: Stream, mixStream: Stream,
+                                       choiceStream: Stream, noiseStream: Stream) -> Tensor {
+        let g = generator, c = options.config
+        let seedBase = UInt64(step)
+        let z = Tensor.randomNormal([batch, c.latentSize], seed: rng.derivedSeed(latentStream.rawValue, seedBase))
+        let w = g.map(z)
+        trackAverage(w)
+        var dlatents = g.dlatents(from: w)
+        let activeLayers = c.numLayers - 2 * Int(lod)
+        if activeLayers > 1, rng.uniform(choiceStream.rawValue, seedBase) < Double(c.styleMixingProb) {
+            let z2 = Tensor.randomNormal([batch, c.latentSize], seed: rng.derivedSeed(mixStream.rawValue, seedBase))
+            let crossover = 1 + rng.int(choiceStream.rawValue, seedBase &+ 1_000_000, below: activeLayers - 1)
+            dlatents = g.mix(dlatents, g.dlatents(from: g.map(z2)), crossover: crossover)
+        }
+        let noiseSeeds = (0..<batch).map { rng.derivedSeed(noiseStream.rawValue, seedBase &* 4096 &+ UInt64($0)) }
+        return g.synthesize(dlatents, noise: .random(seeds: noiseSeeds), lod: lod)
+    }
+
+    /// w̄ ← mean(w) + β·(w̄ − mean(w)).
+    private func trackAverage(_ w: Tensor) {
+        let batchMean = withoutGradients { mean(w.detached(), axes: [0]) }
+        let beta = options.config.dlatentAvgBeta
+        generator.dlatentAvg = withoutGradients { lerp(batchMean, generator.dlatentAvg, beta) }
+    }
+
+    // MARK: - Snapshots
+
+    /// The run's state as a weights file (G, Gs, D, optimiser moments, counters).
+    public func snapshot() -> ModelWeights {
+        var w = ModelWeights(config: options.config, generator: generator, emaGenerator: emaGenerator, discriminator: discriminatorParams)
+        w.extraTensors = ["train/adam_g_m": adamG.m, "train/adam_g_v": adamG.v,
+                          "train/adam_d_m": adamD.m, "train/adam_d_v": adamD.v]
+        let state = TrainingState(kimg: kimg, step: step, adamGStep: adamG.step, adamDStep: adamD.step,
+                                  phaseKey: phaseKey, skippedUpdates: skippedUpdates)
+        w.metadata["training_state"] = state.json
+        w.metadata["training_options"] = Self.encode(options)
+        return w
+    }
+
+    /// Continues a run from a snapshot written by `snapshot()`.
+    /// `options` are normally `savedOptions(in:path:)` (a run may extend `totalKimg` or
+    /// point at a moved data folder); `dataset` must be the one they describe.
+    public convenience init(resuming weights: ModelWeights, options: TrainingOptions, dataset: ImageDataset, path: String) throws {
+        let saved = try Self.savedOptions(in: weights, path: path)
+        guard saved.config == options.config, saved.schedule == options.schedule, saved.seed == options.seed else {
+            throw WeightsError(path, "resume options change the model, schedule or seed of the run")
+        }
+        guard let stateJSON = weights.metadata["training_state"],
+              let state = try? JSONDecoder().decode(TrainingState.self, from: Data(stateJSON.utf8)) else {
+            throw WeightsError(path, "not a training snapshot (no training_state metadata)")
+        }
+        guard let g = weights.generator, let gs = weights.emaGenerator, let d = weights.discriminator else {
+            throw WeightsError(path, "a training snapshot needs G, Gs and D")
+        }
+        try self.init(options: options, dataset: dataset)
+        generator.params.assign(from: g.params)
+        generator.dlatentAvg = g.dlatentAvg.copy()
+        generator.noiseMaps = g.noiseMaps
+        emaGenerator.params.assign(from: gs.params)
+        emaGenerator.dlatentAvg = gs.dlatentAvg.copy()
+        emaGenerator.noiseMaps = gs.noiseMaps
+        discriminatorParams.assign(from: d)
+        func moments(_ name: String, _ count: Int) throws -> [Float] {
+            guard let t = weights.extraTensors["train/\(name)"], t.count == count else {
+                throw WeightsError(path, "snapshot lacks optimiser state train/\(name) of \(count) values")
+            }
+            return t.scalars
+        }
+        adamG.restore(m: try moments("adam_g_m", adamG.m.count), v: try moments("adam_g_v", adamG.v.count), step: state.adamGStep)
+        adamD.restore(m: try moments("adam_d_m", adamD.m.count), v: try moments("adam_d_v", adamD.v.count), step: state.adamDStep)
+        kimg = state.kimg
+        step = state.step
+        phaseKey = state.phaseKey
+        skippedUpdates = state.skippedUpdates
+    }
+
+    /// The options a snapshot was trained with.
+    public static func savedOptions(in weights: ModelWeights, path: String) throws -> TrainingOptions {
+        guard let json = weights.metadata["training_options"],
+              let options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(json.utf8)) else {
+            throw WeightsError(path, "not a training snapshot (no readable training_options metadata)")
+        }
+        return options
+    }
+
+    static func encode<T: Encodable>(_ value: T) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? e.encode(value)) ?? Data(), as: UTF8.self)
+    }
+}
+
+/// Counters saved in a snapshot's metadata.
+struct TrainingState: Codable {
+    var kimg: Double
+    var step: Int64
+    var adamGStep: Int64
+    var adamDStep: Int64
+    var phaseKey: Int?
+    var skippedUpdates: Int
+    var json: String { Trainer.encode(self) }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import StyleGANModel
+
+/// Everything that defines a training run; saved in every snapshot so a resume
+/// continues with the same settings.
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    /// Folder of training images (searched recursively).
+    public var dataDirectory: String
+    /// Architecture (resolution, channel budget, mixing probability, …).
+    public var config: StyleGANConfig
+    /// Progressive schedule: phases, minibatch and lr per resolution.
+    public var schedule: Schedule
+    /// Length of the run in thousands of real images shown to D.
+    public var totalKimg: Double = 1000
+    /// R1 weight γ.
+    public var r1Gamma: Float = 10
+    /// Apply γ as the official code effectively does when lower resolutions are trained
+    /// at their native size: γ · 4^−⌊lod⌋ (reference §5.1). Off: γ at every resolution.
+    public var r1OfficialScaling = true
+    /// Half-life of the generator EMA in kimg.
+    public var emaHalfLifeKimg: Double = 10
+    /// Random horizontal flips of reals.
+    public var mirror = true
+    /// Seed of every random choice (initialisation, latents, noise, data order).
+    public var seed: UInt64 = 0
+    /// Kimg between log lines, sample grids and stats.
+    public var tickKimg: Double = 4
+    /// Ticks between snapshots.
+    public var snapshotTicks = 5
+    /// Ticks between SWD evaluations (0 = never) and images used for them.
+    public var swdTicks = 0
+    public var swdImages = 1024
+    /// Use only the first N images of the folder (nil = all).
+    public var dataLimit: Int?
+
+    public init(dataDirectory: String, config: StyleGANConfig) {
+        self.dataDirectory = dataDirectory
+        self.config = config
+        self.schedule = Schedule(resolution: config.resolution)
+    }
+
+    public func validate() throws {
+        try config.validate()
+        guard schedule.resolution == config.resolution else { throw ConfigError("schedule resolution differs from the model's") }
+        guard [4, 8, 16, 32, 64, 128, 256, 512, 1024].contains(schedule.startResolution),
+              schedule.startResolution <= config.resolution else {
+            throw ConfigError("start resolution must be a power of two between 4 and the model resolution \(config.resolution)")
+        }
+        guard schedule.stableKimg >= 0, schedule.fadeKimg >= 0, totalKimg > 0, tickKimg > 0, snapshotTicks >= 1 else {
+            throw ConfigError("kimg settings must be positive")
+        }
+        for b in Array(schedule.minibatch.values) + [schedule.defaultMinibatch] where b < 1 || (b > config.mbstdGroupSize && b % min(config.mbstdGroupSize, b) != 0) {
+            throw ConfigError("minibatch \(b) must be positive and divisible by the minibatch-stddev group size \(config.mbstdGroupSize)")
+        }
+        guard r1Gamma >= 0, emaHalfLifeKimg >= 0, swdTicks >= 0, swdImages >= 16 else {
+            throw ConfigError("γ, EMA half-life and SWD settings must be non-negative (SWD needs at least 16 images)")
+        }
+    }
+}
