@@ -5,6 +5,9 @@ import PackageDescription
 // SwiftPM would otherwise compile C without optimisation in debug builds, and a
 // missing -fopenmp builds silently and runs on one thread.
 let kernelFlags: [String] = ["-fopenmp", "-O3", "-mavx2", "-mfma", "-ffp-contract=fast"]
+// Swift loops over pixels (data preparation, SWD) are ~50x slower unoptimised; keep
+// them optimised in debug builds too so the test suite stays fast.
+let optimizedSwift: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 let package = Package(
     name: "StyleGAN",
@@ -36,13 +39,14 @@ let package = Package(
         ),
 
         // Tensor, primitives, autograd (second order), random numbers.
-        .target(name: "StyleGANTensor", dependencies: ["CKernels"]),
+        .target(name: "StyleGANTensor", dependencies: ["CKernels"], swiftSettings: optimizedSwift),
         // PNG and safetensors; independent of the tensor layer.
-        .target(name: "StyleGANIO", dependencies: ["CLibPNG", "CJPEG"]),
+        .target(name: "StyleGANIO", dependencies: ["CLibPNG", "CJPEG"], swiftSettings: optimizedSwift),
         // Layers, the mapping / synthesis / discriminator networks, weights files.
-        .target(name: "StyleGANModel", dependencies: ["StyleGANTensor", "StyleGANIO", "CKernels"]),
+        .target(name: "StyleGANModel", dependencies: ["StyleGANTensor", "StyleGANIO", "CKernels"], swiftSettings: optimizedSwift),
         // Dataset, schedule, losses, optimiser, trainer with exact resume, metrics.
-        .target(name: "StyleGANTraining", dependencies: ["StyleGANModel", "StyleGANTensor", "StyleGANIO", "CKernels"]),
+        .target(name: "StyleGANTraining", dependencies: ["StyleGANModel", "StyleGANTensor", "StyleGANIO", "CKernels"],
+                swiftSettings: optimizedSwift),
 
         .executableTarget(
             name: "stylegan",
@@ -60,6 +64,7 @@ let package = Package(
         .testTarget(name: "KernelTests", dependencies: ["CKernels", "StyleGANTensor"]),
         .testTarget(name: "TensorTests", dependencies: ["StyleGANTensor", "CKernels"]),
         .testTarget(name: "ModelTests", dependencies: ["StyleGANModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["StyleGANTraining"]),
         .testTarget(name: "CLITests", dependencies: ["StyleGANModel", "stylegan"]),
         .testTarget(name: "IOTests", dependencies: ["StyleGANIO"], resources: [.copy("Fixtures")]),
     ]

@@ -1,0 +1,57 @@
+import XCTest
+import StyleGANIO
+@testable import StyleGANTensor
+@testable import StyleGANTraining
+
+final class DatasetTests: XCTestCase {
+    func testMixedFolderIsCroppedResizedAndBadFilesSkipped() throws {
+        let dir = try temporaryDirectory(self)
+        try FileManager.default.createDirectory(atPath: "\(dir)/sub", withIntermediateDirectories: true)
+        // A wide image: the centre square is a red block on green.
+        var wide = RGBImage(width: 24, height: 8)
+        for y in 0..<8 { for x in 0..<24 { wide[channel: x >= 8 && x < 16 ? 0 : 1, y: y, x: x] = 1 } }
+        try PNG.write(wide, to: "\(dir)/wide.png")
+        try PNG.write(syntheticImage(size: 16, seed: 1), to: "\(dir)/sub/nested.png")
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: "\(dir)/broken.png"))
+        let good = try PNG.encode(syntheticImage(size: 8, seed: 2))
+        try good.prefix(good.count / 2).write(to: URL(fileURLWithPath: "\(dir)/truncated.png"))
+        try Data().write(to: URL(fileURLWithPath: "\(dir)/empty.jpg"))
+        try Data("ignored".utf8).write(to: URL(fileURLWithPath: "\(dir)/notes.txt"))
+
+        let d = try ImageDataset(directory: dir, resolution: 8)
+        XCTAssertEqual(d.count, 2)
+        XCTAssertEqual(Set(d.skipped.map { ($0.path as NSString).lastPathComponent }), ["broken.png", "truncated.png", "empty.jpg"])
+        XCTAssertTrue(d.skipped.allSatisfy { !$0.reason.isEmpty })
+        // Sorted order: sub/nested.png, wide.png → index 1 is the cropped wide image: all red.
+        let x = d.batch(indices: [1], mirror: [false], resolution: 8)
+        XCTAssertEqual(x.shape, [1, 3, 8, 8])
+        XCTAssertEqual(Array(x.scalars[0..<64]), [Float](repeating: 1, count: 64), "red channel of the centre crop")
+        XCTAssertEqual(Array(x.scalars[64..<128]), [Float](repeating: -1, count: 64), "green channel")
+        // Pyramid levels are box averages; mirroring flips columns.
+        let low = d.batch(indices: [0], mirror: [false], resolution: 4)
+        XCTAssertEqual(low.shape, [1, 3, 4, 4])
+        let a = d.batch(indices: [0], mirror: [false], resolution: 8).scalars, m = d.batch(indices: [0], mirror: [true], resolution: 8).scalars
+        XCTAssertEqual(a[3], m[4])
+    }
+
+    func testFolderWithoutUsableImagesIsAnErrorUpFront() throws {
+        let dir = try temporaryDirectory(self)
+        XCTAssertThrowsError(try ImageDataset(directory: dir, resolution: 8)) { XCTAssertTrue("\($0)".contains("no PNG or JPEG")) }
+        try Data("x".utf8).write(to: URL(fileURLWithPath: "\(dir)/a.png"))
+        XCTAssertThrowsError(try ImageDataset(directory: dir, resolution: 8)) { XCTAssertTrue("\($0)".contains("none of the 1 image files")) }
+        XCTAssertThrowsError(try ImageDataset(directory: "\(dir)/missing", resolution: 8)) { XCTAssertTrue("\($0)".contains("no such directory")) }
+    }
+
+    func testResizeFilters() {
+        let img = syntheticImage(size: 30, seed: 3)
+        let down = ImageResize.resize(img, to: 8)         // Lanczos (30 is not a multiple of 8)
+        XCTAssertEqual([down.width, down.height], [8, 8])
+        XCTAssertTrue(down.pixels.allSatisfy { $0 >= 0 && $0 <= 1 })
+        var flat = RGBImage(width: 12, height: 12, fill: 0.25)
+        flat[channel: 2, y: 0, x: 0] = 0.25
+        XCTAssertTrue(ImageResize.resize(flat, to: 5).pixels.allSatisfy { abs($0 - 0.25) < 1e-5 }, "a constant image stays constant")
+        let box = ImageResize.resize(syntheticImage(size: 16, seed: 4), to: 8)  // exact 2×2 box
+        let src = syntheticImage(size: 16, seed: 4)
+        XCTAssertEqual(box[channel: 1, y: 2, x: 3], (src[channel: 1, y: 4, x: 6] + src[channel: 1, y: 4, x: 7] + src[channel: 1, y: 5, x: 6] + src[channel: 1, y: 5, x: 7]) / 4, accuracy: 1e-6)
+    }
+}
