@@ -57,7 +57,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "stylegan-bench",
-            dependencies: ["StyleGANTensor", "StyleGANModel", "CKernels"],
+            dependencies: ["StyleGANTensor", "StyleGANModel", "StyleGANTraining", "StyleGANIO", "CKernels"],
             path: "Benchmarks"
         ),
 

@@ -1,6 +1,7 @@
-// stylegan-bench: measures the machine's GEMM throughput and the conv2d / upfirdn2d
-// kernels against it. Run with `swift run -c release stylegan-bench [--threads N]`
-// (or STYLEGAN_THREADS=N); N <= 0 means one thread per core.
+// stylegan-bench: measures the machine's GEMM throughput, then the conv2d / upfirdn2d
+// kernels, the generator forward pass and one training iteration against it.
+// Run with `swift run -c release stylegan-bench [--threads N] [--suite conv,fir,generator,training]
+// [--filter TEXT]` (or STYLEGAN_THREADS=N); N <= 0 means one thread per core.
 import CKernels
 #if canImport(Glibc)
 import Glibc
@@ -92,100 +93,14 @@ let gemmGflops = gemmFlops / gemmTime / 1e9
 print("sgemm \(gemmN)^3: \(fmt(gemmTime * 1e3, 1)) ms, \(fmt(gemmGflops, 1)) GFLOP/s")
 print("")
 
-// MARK: - conv2d
+// MARK: - Suites (`--suite conv,fir,generator,training`; default: all)
 
-enum Pass: String { case forward = "fwd", inputGrad = "dgrad", weightGrad = "wgrad" }
-
-struct ConvCase {
-    var cin, cout, size, batch, k, stride, pad: Int
-    var pass: Pass
-    var target: Double?   // fraction of GEMM
-}
-
-var cases: [ConvCase] = []
-for batch in [1, 8] {
-    for size in [4, 8, 16, 32] { cases.append(ConvCase(cin: 512, cout: 512, size: size, batch: batch, k: 3, stride: 1, pad: 1, pass: .forward, target: 0.8)) }
-    cases.append(ConvCase(cin: 256, cout: 256, size: 64, batch: batch, k: 3, stride: 1, pad: 1, pass: .forward, target: 0.8))
-    for size in [512, 1024] {
-        for c in [16, 32] { cases.append(ConvCase(cin: c, cout: c, size: size, batch: batch, k: 3, stride: 1, pad: 1, pass: .forward, target: 0.4)) }
-    }
-}
-for pass in [Pass.inputGrad, .weightGrad] {
-    for batch in [1, 8] {
-        cases.append(ConvCase(cin: 512, cout: 512, size: 16, batch: batch, k: 3, stride: 1, pad: 1, pass: pass, target: nil))
-        cases.append(ConvCase(cin: 32, cout: 32, size: 256, batch: batch, k: 3, stride: 1, pad: 1, pass: pass, target: nil))
-    }
-}
-// Informational: the discriminator's fused 4x4 stride-2 downscale conv.
-cases.append(ConvCase(cin: 32, cout: 64, size: 256, batch: 8, k: 4, stride: 2, pad: 1, pass: .forward, target: nil))
-cases.append(ConvCase(cin: 32, cout: 64, size: 256, batch: 8, k: 4, stride: 2, pad: 1, pass: .inputGrad, target: nil))
-cases.append(ConvCase(cin: 32, cout: 64, size: 256, batch: 8, k: 4, stride: 2, pad: 1, pass: .weightGrad, target: nil))
-
-print("conv2d (GFLOP/s = 2*MACs/time; % of the sgemm figure above)")
-let header = pad("pass", 6) + pad("shape", 26) + lpad("batch", 6) + lpad("ms", 10) + lpad("GFLOP/s", 9) +
-    lpad("%GEMM", 7) + lpad("target", 8) + "  ok"
-print(header)
-print(String(repeating: "-", count: header.count))
-var failures = 0
-for c in cases {
-    let shape = "\(c.cin)->\(c.cout) \(c.k)x\(c.k)/\(c.stride) @\(c.size)x\(c.size)"
-    if let f = rowFilter, !"\(c.pass.rawValue) \(shape) b\(c.batch)".contains(f) { continue }
-    var s = ck_conv_shape(n: Int32(c.batch), cin: Int32(c.cin), h: Int32(c.size), w: Int32(c.size),
-                          cout: Int32(c.cout), kh: Int32(c.k), kw: Int32(c.k), stride: Int32(c.stride),
-                          pad: Int32(c.pad), ho: 0, wo: 0)
-    ck_conv_shape_finish(&s)
-    let xCount = c.batch * c.cin * c.size * c.size
-    let yCount = c.batch * c.cout * Int(s.ho) * Int(s.wo)
-    let wCount = c.cout * c.cin * c.k * c.k
-    let x = randomBuffer(xCount, seed: 3), w = randomBuffer(wCount, seed: 4), y = randomBuffer(yCount, seed: 5)
-    let ws = emptyBuffer(Int(ck_conv2d_workspace_floats(&s)))
-    let flops = 2.0 * Double(yCount) * Double(c.cin * c.k * c.k)
-    let t: Double
-    switch c.pass {
-    case .forward: t = bestTime(flops: flops) { ck_conv2d_forward(&s, x, w, y, ws) }
-    case .inputGrad: t = bestTime(flops: flops) { ck_conv2d_input_grad(&s, y, w, x, ws) }
-    case .weightGrad: t = bestTime(flops: flops) { ck_conv2d_weight_grad(&s, x, y, w, ws) }
-    }
-    x.deallocate(); w.deallocate(); y.deallocate(); ws.deallocate()
-    let gf = flops / t / 1e9
-    let frac = gf / gemmGflops
-    var mark = ""
-    if let target = c.target {
-        mark = frac >= target ? "PASS" : "FAIL"
-        if frac < target { failures += 1 }
-    }
-    print(pad(c.pass.rawValue, 6) + pad(shape, 26) + lpad("\(c.batch)", 6) + lpad(fmt(t * 1e3, 3), 10) +
-          lpad(fmt(gf, 1), 9) + lpad(fmt(frac * 100, 0) + "%", 7) +
-          lpad(c.target.map { fmt($0 * 100, 0) + "%" } ?? "-", 8) + "  " + mark)
-}
-print("")
-
-// MARK: - upfirdn2d (informational; memory bound, so GB/s of input + output)
-
-struct FirCase { var name: String; var channels, size, batch: Int; var up, down, p0, p1: Int; var f: [Float] }
-let firCases = [
-    FirCase(name: "blur [1,2,1]/4", channels: 32, size: 1024, batch: 1, up: 1, down: 1, p0: 1, p1: 1, f: [0.25, 0.5, 0.25]),
-    FirCase(name: "nearest up 2x", channels: 32, size: 512, batch: 1, up: 2, down: 1, p0: 1, p1: 0, f: [1, 1]),
-    FirCase(name: "box down 2x", channels: 32, size: 1024, batch: 1, up: 1, down: 2, p0: 0, p1: 0, f: [0.5, 0.5]),
-    FirCase(name: "blur [1,2,1]/4", channels: 512, size: 16, batch: 8, up: 1, down: 1, p0: 1, p1: 1, f: [0.25, 0.5, 0.25]),
-]
-print("upfirdn2d")
-let fh = pad("case", 18) + pad("planes x size", 16) + lpad("ms", 10) + lpad("GB/s", 8)
-print(fh)
-print(String(repeating: "-", count: fh.count))
-for c in firCases where rowFilter == nil {
-    var s = ck_upfirdn_shape(planes: Int32(c.channels * c.batch), h: Int32(c.size), w: Int32(c.size),
-                             upx: Int32(c.up), upy: Int32(c.up), downx: Int32(c.down), downy: Int32(c.down),
-                             padx0: Int32(c.p0), padx1: Int32(c.p1), pady0: Int32(c.p0), pady1: Int32(c.p1),
-                             fw: Int32(c.f.count), fh: Int32(c.f.count), ho: 0, wo: 0)
-    ck_upfirdn2d_shape_finish(&s)
-    let xCount = Int(s.planes) * c.size * c.size, yCount = Int(s.planes) * Int(s.ho) * Int(s.wo)
-    let x = randomBuffer(xCount, seed: 6), y = emptyBuffer(yCount)
-    let ws = emptyBuffer(Int(ck_upfirdn2d_workspace_floats(&s)))
-    let t = bestTime(flops: 0) { ck_upfirdn2d(&s, x, c.f, c.f, y, ws) }
-    x.deallocate(); y.deallocate(); ws.deallocate()
-    print(pad(c.name, 18) + pad("\(s.planes) x \(c.size)", 16) + lpad(fmt(t * 1e3, 3), 10) +
-          lpad(fmt(Double(xCount + yCount) * 4 / t / 1e9, 1), 8))
-}
-print("")
-print(failures == 0 ? "all conv2d forward targets met" : "\(failures) conv2d forward rows below target")
+let suites: Set<String> = {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: "--suite"), i + 1 < args.count { return Set(args[i + 1].split(separator: ",").map(String.init)) }
+    return ["conv", "fir", "generator", "training"]
+}()
+if suites.contains("conv") { runConvSuite(gemmGflops: gemmGflops) }
+if suites.contains("fir") { runUpfirdnSuite() }
+if suites.contains("generator") { runGeneratorSuite(gemmGflops: gemmGflops) }
+if suites.contains("training") { runTrainingSuite() }

@@ -1,14 +1,15 @@
 /// How a tensor was computed: the op's inputs and its backward rule.
 ///
-/// `backward` maps the gradient of the op's output to one gradient per input (nil where
-/// an input needs none). Rules are written with ordinary differentiable ops, so running
-/// them while recording builds the graph of the gradient itself (double backward).
+/// `backward` maps the gradient of the op's output, and which inputs need a gradient in
+/// this pass, to one gradient per input (nil where none is needed). Rules are written
+/// with ordinary differentiable ops, so running them while recording builds the graph
+/// of the gradient itself (double backward).
 final class GradNode {
     let op: String
     let inputs: [Tensor]
-    let backward: (Tensor) -> [Tensor?]
+    let backward: (Tensor, [Bool]) -> [Tensor?]
 
-    init(op: String, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) {
+    init(op: String, inputs: [Tensor], backward: @escaping (Tensor, [Bool]) -> [Tensor?]) {
         self.op = op
         self.inputs = inputs
         self.backward = backward
@@ -17,14 +18,23 @@ final class GradNode {
 
 /// Attaches a backward rule to `output` when recording and some input requires grad.
 /// Backward closures capture inputs only (never `output`), so no reference cycle forms.
+/// The rule receives which inputs need a gradient in the current pass and should skip
+/// the others (a gradient nobody asked for can cost as much as a forward pass).
 @inline(__always)
 func recorded(_ output: Tensor, op: String, inputs: [Tensor],
-              backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+              backward: @escaping (Tensor, [Bool]) -> [Tensor?]) -> Tensor {
     if GradMode.isEnabled && inputs.contains(where: { $0.requiresGrad }) {
         output.requiresGrad = true
         output.gradNode = GradNode(op: op, inputs: inputs, backward: backward)
     }
     return output
+}
+
+/// Single-input form: the rule only runs when its input needs a gradient.
+@inline(__always)
+func recorded(_ output: Tensor, op: String, input: Tensor,
+              backward: @escaping (Tensor) -> Tensor) -> Tensor {
+    recorded(output, op: op, inputs: [input]) { g, _ in [backward(g)] }
 }
 
 /// Reverse-mode gradients of `output` with respect to `inputs`.
@@ -53,6 +63,14 @@ public func gradients(of output: Tensor, withRespectTo inputs: [Tensor], seed: T
 private func backpropagate(_ output: Tensor, _ inputs: [Tensor], _ seed: Tensor?) -> [Tensor] {
     let wanted = Set(inputs.map(ObjectIdentifier.init))
     let order = topologicalOrder(from: output)
+    // A tensor's gradient is needed if it is wanted or flows on to a wanted tensor.
+    var needed = Set<ObjectIdentifier>()
+    for tensor in order {
+        let id = ObjectIdentifier(tensor)
+        if wanted.contains(id) || (tensor.gradNode?.inputs.contains { needed.contains(ObjectIdentifier($0)) } ?? false) {
+            needed.insert(id)
+        }
+    }
     var grads: [ObjectIdentifier: Tensor] = [:]
     grads[ObjectIdentifier(output)] = seed ?? Tensor.ones(output.shape)
 
@@ -60,10 +78,12 @@ private func backpropagate(_ output: Tensor, _ inputs: [Tensor], _ seed: Tensor?
         let id = ObjectIdentifier(tensor)
         guard let node = tensor.gradNode, let g = grads[id] else { continue }
         if !wanted.contains(id) { grads[id] = nil }  // free intermediate gradients early
-        let inputGrads = node.backward(g)
+        let needs = node.inputs.map { $0.requiresGrad && needed.contains(ObjectIdentifier($0)) }
+        guard needs.contains(true) else { continue }
+        let inputGrads = node.backward(g, needs)
         precondition(inputGrads.count == node.inputs.count, "\(node.op): backward returned \(inputGrads.count) gradients for \(node.inputs.count) inputs")
-        for (input, ig) in zip(node.inputs, inputGrads) {
-            guard input.requiresGrad, let ig else { continue }
+        for (input, (ig, need)) in zip(node.inputs, zip(inputGrads, needs)) {
+            guard need, let ig else { continue }
             precondition(ig.shape == input.shape, "\(node.op): gradient shape \(ig.shape) does not match input shape \(input.shape)")
             let key = ObjectIdentifier(input)
             grads[key] = grads[key].map { $0 + ig } ?? ig

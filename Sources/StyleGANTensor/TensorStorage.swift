@@ -28,11 +28,14 @@ final class TensorStorage: @unchecked Sendable {
 }
 
 /// A bounded free list of float buffers keyed by element count.
-final class BufferPool: @unchecked Sendable {
+public final class BufferPool: @unchecked Sendable {
     static let shared = BufferPool()
 
-    /// Bytes the pool may hold while idle; beyond this buffers are freed.
-    var capacityBytes = 1 << 30
+    /// Bytes the pool may hold while idle; beyond this buffers are freed. A training
+    /// step frees and re-allocates gigabytes each iteration: a pool too small to hold
+    /// them sends every large allocation back to the kernel, which zeroes fresh pages
+    /// (measured: 12% of a 64 px training step). Default: a quarter of physical memory.
+    var capacityBytes = Int(min(ProcessInfo.processInfo.physicalMemory / 4, UInt64(Int.max)))
     private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
     private var heldBytes = 0
     private let lock = NSLock()
@@ -75,4 +78,9 @@ final class BufferPool: @unchecked Sendable {
         heldBytes = 0
         lock.unlock()
     }
+}
+
+extension BufferPool {
+    /// Frees the shared pool's idle buffers (e.g. before measuring peak memory).
+    public static func drainShared() { shared.drain() }
 }

@@ -39,9 +39,9 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ geo: ConvGeometry) -> Tensor {
     let y = Tensor(uninitializedShape: geo.outputShape)
     var s = geo.shape
     ck_conv2d_forward(&s, x.data, weight.data, y.data, geo.workspace)
-    return recorded(y, op: "conv2d", inputs: [x, weight]) { g in
-        [x.requiresGrad ? convTranspose2d(g, weight, geo) : nil,
-         weight.requiresGrad ? conv2dWeightGradient(x, g, geo) : nil]
+    return recorded(y, op: "conv2d", inputs: [x, weight]) { g, needs in
+        [needs[0] ? convTranspose2d(g, weight, geo) : nil,
+         needs[1] ? conv2dWeightGradient(x, g, geo) : nil]
     }
 }
 
@@ -66,9 +66,9 @@ func convTranspose2d(_ gy: Tensor, _ weight: Tensor, _ geo: ConvGeometry) -> Ten
     let gx = Tensor(uninitializedShape: geo.inputShape)
     var s = geo.shape
     ck_conv2d_input_grad(&s, gy.data, weight.data, gx.data, geo.workspace)
-    return recorded(gx, op: "convTranspose2d", inputs: [gy, weight]) { h in
-        [gy.requiresGrad ? conv2d(h, weight, geo) : nil,
-         weight.requiresGrad ? conv2dWeightGradient(h, gy, geo) : nil]
+    return recorded(gx, op: "convTranspose2d", inputs: [gy, weight]) { h, needs in
+        [needs[0] ? conv2d(h, weight, geo) : nil,
+         needs[1] ? conv2dWeightGradient(h, gy, geo) : nil]
     }
 }
 
@@ -80,8 +80,8 @@ func conv2dWeightGradient(_ x: Tensor, _ gy: Tensor, _ geo: ConvGeometry) -> Ten
     let gw = Tensor(uninitializedShape: geo.weightShape)
     var s = geo.shape
     ck_conv2d_weight_grad(&s, x.data, gy.data, gw.data, geo.workspace)
-    return recorded(gw, op: "conv2dWeightGradient", inputs: [x, gy]) { k in
-        [x.requiresGrad ? convTranspose2d(gy, k, geo) : nil,
-         gy.requiresGrad ? conv2d(x, k, geo) : nil]
+    return recorded(gw, op: "conv2dWeightGradient", inputs: [x, gy]) { k, needs in
+        [needs[0] ? convTranspose2d(gy, k, geo) : nil,
+         needs[1] ? conv2d(x, k, geo) : nil]
     }
 }

@@ -11,67 +11,67 @@ func mapUnary(_ x: Tensor, _ op: ck_unary_op, _ a: Float = 0, _ b: Float = 0) ->
 
 /// a·x + b element-wise.
 public func affine(_ x: Tensor, scale a: Float, shift b: Float = 0) -> Tensor {
-    recorded(mapUnary(x, CK_UNARY_AFFINE, a, b), op: "affine", inputs: [x]) { g in
-        [affine(g, scale: a)]
+    recorded(mapUnary(x, CK_UNARY_AFFINE, a, b), op: "affine", input: x) { g in
+        affine(g, scale: a)
     }
 }
 
 public func exp(_ x: Tensor) -> Tensor {
-    recorded(mapUnary(x, CK_UNARY_EXP), op: "exp", inputs: [x]) { g in [g * exp(x)] }
+    recorded(mapUnary(x, CK_UNARY_EXP), op: "exp", input: x) { g in g * exp(x) }
 }
 
 public func log(_ x: Tensor) -> Tensor {
-    recorded(mapUnary(x, CK_UNARY_LOG), op: "log", inputs: [x]) { g in [g / x] }
+    recorded(mapUnary(x, CK_UNARY_LOG), op: "log", input: x) { g in g / x }
 }
 
 public func sqrt(_ x: Tensor) -> Tensor {
-    recorded(mapUnary(x, CK_UNARY_SQRT), op: "sqrt", inputs: [x]) { g in
-        [g * affine(rsqrt(x), scale: 0.5)]
+    recorded(mapUnary(x, CK_UNARY_SQRT), op: "sqrt", input: x) { g in
+        g * affine(rsqrt(x), scale: 0.5)
     }
 }
 
 /// 1/√x.
 public func rsqrt(_ x: Tensor) -> Tensor {
-    recorded(mapUnary(x, CK_UNARY_RSQRT), op: "rsqrt", inputs: [x]) { g in
+    recorded(mapUnary(x, CK_UNARY_RSQRT), op: "rsqrt", input: x) { g in
         // d/dx x^-1/2 = -1/2 · x^-1/2 / x
-        [g * affine(rsqrt(x) / x, scale: -0.5)]
+        g * affine(rsqrt(x) / x, scale: -0.5)
     }
 }
 
 public func reciprocal(_ x: Tensor) -> Tensor {
-    recorded(mapUnary(x, CK_UNARY_RECIPROCAL), op: "reciprocal", inputs: [x]) { g in
-        [-(g / square(x))]
+    recorded(mapUnary(x, CK_UNARY_RECIPROCAL), op: "reciprocal", input: x) { g in
+        -(g / square(x))
     }
 }
 
 public func square(_ x: Tensor) -> Tensor {
-    recorded(mapUnary(x, CK_UNARY_SQUARE), op: "square", inputs: [x]) { g in
-        [g * affine(x, scale: 2)]
+    recorded(mapUnary(x, CK_UNARY_SQUARE), op: "square", input: x) { g in
+        g * affine(x, scale: 2)
     }
 }
 
 public func sigmoid(_ x: Tensor) -> Tensor {
-    recorded(mapUnary(x, CK_UNARY_SIGMOID), op: "sigmoid", inputs: [x]) { g in
+    recorded(mapUnary(x, CK_UNARY_SIGMOID), op: "sigmoid", input: x) { g in
         let s = sigmoid(x)
-        return [g * s * affine(s, scale: -1, shift: 1)]
+        return g * s * affine(s, scale: -1, shift: 1)
     }
 }
 
 /// log(1 + eˣ), computed stably.
 public func softplus(_ x: Tensor) -> Tensor {
-    recorded(mapUnary(x, CK_UNARY_SOFTPLUS), op: "softplus", inputs: [x]) { g in [g * sigmoid(x)] }
+    recorded(mapUnary(x, CK_UNARY_SOFTPLUS), op: "softplus", input: x) { g in g * sigmoid(x) }
 }
 
 /// max(x, slope·x) (StyleGAN v1: no gain in the activation).
 public func leakyRelu(_ x: Tensor, slope: Float = 0.2) -> Tensor {
-    recorded(mapUnary(x, CK_UNARY_LEAKY_RELU, slope), op: "leakyRelu", inputs: [x]) { g in
+    recorded(mapUnary(x, CK_UNARY_LEAKY_RELU, slope), op: "leakyRelu", input: x) { g in
         // The slope map is piecewise constant: a constant of the graph (zero second derivative).
-        [g * mapUnary(x.detached(), CK_UNARY_LEAKY_SLOPE, slope)]
+        g * mapUnary(x.detached(), CK_UNARY_LEAKY_SLOPE, slope)
     }
 }
 
 public prefix func - (x: Tensor) -> Tensor {
-    recorded(mapUnary(x, CK_UNARY_NEG), op: "neg", inputs: [x]) { g in [-g] }
+    recorded(mapUnary(x, CK_UNARY_NEG), op: "neg", input: x) { g in -g }
 }
 
 // MARK: - Broadcasting binary primitives
@@ -87,28 +87,28 @@ private func mapBinary(_ a: Tensor, _ b: Tensor, _ op: ck_binary_op, _ name: Str
 }
 
 public func + (a: Tensor, b: Tensor) -> Tensor {
-    recorded(mapBinary(a, b, CK_BINARY_ADD, "add"), op: "add", inputs: [a, b]) { g in
-        [sum(g, to: a.shape), sum(g, to: b.shape)]
+    recorded(mapBinary(a, b, CK_BINARY_ADD, "add"), op: "add", inputs: [a, b]) { g, needs in
+        [needs[0] ? sum(g, to: a.shape) : nil, needs[1] ? sum(g, to: b.shape) : nil]
     }
 }
 
 public func - (a: Tensor, b: Tensor) -> Tensor {
-    recorded(mapBinary(a, b, CK_BINARY_SUB, "sub"), op: "sub", inputs: [a, b]) { g in
-        [sum(g, to: a.shape), sum(-g, to: b.shape)]
+    recorded(mapBinary(a, b, CK_BINARY_SUB, "sub"), op: "sub", inputs: [a, b]) { g, needs in
+        [needs[0] ? sum(g, to: a.shape) : nil, needs[1] ? sum(-g, to: b.shape) : nil]
     }
 }
 
 public func * (a: Tensor, b: Tensor) -> Tensor {
-    recorded(mapBinary(a, b, CK_BINARY_MUL, "mul"), op: "mul", inputs: [a, b]) { g in
-        [a.requiresGrad ? sum(g * b, to: a.shape) : nil,
-         b.requiresGrad ? sum(g * a, to: b.shape) : nil]
+    recorded(mapBinary(a, b, CK_BINARY_MUL, "mul"), op: "mul", inputs: [a, b]) { g, needs in
+        [needs[0] ? sum(g * b, to: a.shape) : nil,
+         needs[1] ? sum(g * a, to: b.shape) : nil]
     }
 }
 
 public func / (a: Tensor, b: Tensor) -> Tensor {
-    recorded(mapBinary(a, b, CK_BINARY_DIV, "div"), op: "div", inputs: [a, b]) { g in
-        [a.requiresGrad ? sum(g / b, to: a.shape) : nil,
-         b.requiresGrad ? sum(-(g * a / square(b)), to: b.shape) : nil]
+    recorded(mapBinary(a, b, CK_BINARY_DIV, "div"), op: "div", inputs: [a, b]) { g, needs in
+        [needs[0] ? sum(g / b, to: a.shape) : nil,
+         needs[1] ? sum(-(g * a / square(b)), to: b.shape) : nil]
     }
 }
 
@@ -120,7 +120,7 @@ public func broadcast(_ x: Tensor, to shape: [Int]) -> Tensor {
     let out = Tensor(uninitializedShape: shape)
     let sx = Shape.broadcastStrides(x.shape, to: shape)
     ck_binary(Int32(CK_BINARY_COPY_A.rawValue), x.data, sx, nil, nil, out.data, shape.map(Int64.init), Int32(shape.count))
-    return recorded(out, op: "broadcast", inputs: [x]) { g in [sum(g, to: x.shape)] }
+    return recorded(out, op: "broadcast", input: x) { g in sum(g, to: x.shape) }
 }
 
 // MARK: - Scalar conveniences (all through `affine`)

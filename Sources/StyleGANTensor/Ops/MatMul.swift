@@ -16,11 +16,11 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                      a.data, Int32(a.shape[1]), b.data, Int32(b.shape[1]), 0, out.data, Int32(n))
         }
     }
-    return recorded(out, op: "matmul", inputs: [a, b]) { g in
-        let ga: Tensor? = !a.requiresGrad ? nil
+    return recorded(out, op: "matmul", inputs: [a, b]) { g, needs in
+        let ga: Tensor? = !needs[0] ? nil
             : transposeA ? matmul(b, g, transposeA: transposeB, transposeB: true)
             : matmul(g, b, transposeB: !transposeB)
-        let gb: Tensor? = !b.requiresGrad ? nil
+        let gb: Tensor? = !needs[1] ? nil
             : transposeB ? matmul(g, a, transposeA: true, transposeB: transposeA)
             : matmul(a, g, transposeA: !transposeA)
         return [ga, gb]

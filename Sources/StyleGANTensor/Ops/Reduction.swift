@@ -7,8 +7,8 @@ public func sum(_ x: Tensor, axes: [Int]? = nil, keepDims: Bool = false) -> Tens
     let keptShape = (0..<rank).map { reduced.contains($0) ? 1 : x.shape[$0] }
     let outShape = keepDims ? keptShape : (0..<rank).filter { !reduced.contains($0) }.map { x.shape[$0] }
     let out = reduceToKept(x, keptShape: keptShape, outShape: outShape)
-    return recorded(out, op: "sum", inputs: [x]) { g in
-        [broadcast(reshape(g, keptShape), to: x.shape)]
+    return recorded(out, op: "sum", input: x) { g in
+        broadcast(reshape(g, keptShape), to: x.shape)
     }
 }
 

@@ -56,7 +56,7 @@ public func upfirdn2d(_ x: Tensor, _ r: FIRResampling) -> Tensor {
     let ws = Workspace.pointer(floats: ck_upfirdn2d_workspace_floats(&s))
     ck_upfirdn2d(&s, x.data, r.filterX, r.filterY, y.data, ws)
     let back = r.adjoint(height: h, width: w)
-    return recorded(y, op: "upfirdn2d", inputs: [x]) { g in [upfirdn2d(g, back)] }
+    return recorded(y, op: "upfirdn2d", input: x) { g in upfirdn2d(g, back) }
 }
 
 /// Nearest-neighbour 2× upsampling of x [..., H, W] → [..., 2H, 2W].

@@ -12,7 +12,7 @@ public func reshape(_ x: Tensor, _ shape: [Int]) -> Tensor {
     precondition(Shape.count(shape) == x.count, "reshape: cannot reshape \(x.shape) (\(x.count) elements) to \(shape)")
     if shape == x.shape { return x }
     let out = Tensor(shape: shape, storage: x.storage)
-    return recorded(out, op: "reshape", inputs: [x]) { g in [reshape(g, x.shape)] }
+    return recorded(out, op: "reshape", input: x) { g in reshape(g, x.shape) }
 }
 
 /// Copies blocks of `x` viewed as [outer, xAxis·inner] into `out` viewed as
@@ -40,8 +40,8 @@ public func slice(_ x: Tensor, axis: Int, start: Int, length: Int) -> Tensor {
     let out = Tensor(uninitializedShape: shape)
     copyBlocks(from: x, xStart: start, into: out, outStart: 0, length: length, axis: axis)
     let size = x.shape[axis]
-    return recorded(out, op: "slice", inputs: [x]) { g in
-        [pad(g, axis: axis, before: start, after: size - start - length)]
+    return recorded(out, op: "slice", input: x) { g in
+        pad(g, axis: axis, before: start, after: size - start - length)
     }
 }
 
@@ -53,8 +53,8 @@ public func pad(_ x: Tensor, axis: Int, before: Int, after: Int) -> Tensor {
     let out = Tensor.zeros(shape)
     copyBlocks(from: x, xStart: 0, into: out, outStart: before, length: x.shape[axis], axis: axis)
     let length = x.shape[axis]
-    return recorded(out, op: "pad", inputs: [x]) { g in
-        [slice(g, axis: axis, start: before, length: length)]
+    return recorded(out, op: "pad", input: x) { g in
+        slice(g, axis: axis, start: before, length: length)
     }
 }
 
@@ -79,8 +79,8 @@ public func concat(_ xs: [Tensor], axis: Int) -> Tensor {
         starts.append(offset)
         offset += x.shape[axis]
     }
-    return recorded(out, op: "concat", inputs: xs) { g in
-        zip(xs, starts).map { x, s in slice(g, axis: axis, start: s, length: x.shape[axis]) }
+    return recorded(out, op: "concat", inputs: xs) { g, needs in
+        zip(xs, zip(starts, needs)).map { x, sn in sn.1 ? slice(g, axis: axis, start: sn.0, length: x.shape[axis]) : nil }
     }
 }
 
@@ -95,5 +95,5 @@ public func permute(_ x: Tensor, _ order: [Int]) -> Tensor {
               out.data, shape.map(Int64.init), Int32(shape.count))
     var inverse = [Int](repeating: 0, count: order.count)
     for (i, o) in order.enumerated() { inverse[o] = i }
-    return recorded(out, op: "permute", inputs: [x]) { g in [permute(g, inverse)] }
+    return recorded(out, op: "permute", input: x) { g in permute(g, inverse) }
 }
