@@ -17,7 +17,12 @@ static void on_error(j_common_ptr cinfo) {
     longjmp(e->escape, 1);
 }
 
-static void on_message(j_common_ptr cinfo) { (void)cinfo; }  // silence warnings on stderr
+// Warnings (e.g. "Premature end of JPEG file" for a truncated file, which libjpeg would
+// otherwise pad with gray) are kept, not printed, and turn the decode into an error.
+static void on_message(j_common_ptr cinfo) {
+    error_mgr *e = (error_mgr *)cinfo->err;
+    (*cinfo->err->format_message)(cinfo, e->message);
+}
 
 void cj_free(void *p) { free(p); }
 
@@ -29,6 +34,7 @@ int cj_decode_jpeg(const unsigned char *data, size_t size, int max_side,
     *rgb = NULL;
     memset(&cinfo, 0, sizeof cinfo);
     cinfo.err = jpeg_std_error(&jerr.base);
+    jerr.message[0] = 0;
     jerr.base.error_exit = on_error;
     jerr.base.output_message = on_message;
     if (setjmp(jerr.escape)) {
@@ -60,6 +66,12 @@ int cj_decode_jpeg(const unsigned char *data, size_t size, int max_side,
         jpeg_read_scanlines(&cinfo, &row, 1);
     }
     jpeg_finish_decompress(&cinfo);
+    if (jerr.base.num_warnings > 0) {
+        snprintf(err, err_len, "corrupt or truncated data: %s", jerr.message);
+        jpeg_destroy_decompress(&cinfo);
+        free(out);
+        return -1;
+    }
     *width = (int)cinfo.output_width;
     *height = (int)cinfo.output_height;
     *rgb = out;

@@ -16,6 +16,8 @@ struct Train: ParsableCommand {
           stylegan train --data faces/ --outdir runs/faces64 --resolution 64 --fmap-max 128 --total-kimg 600
           stylegan train --resume runs/faces64                      # continue from the latest snapshot
           stylegan train --resume runs/faces64 --total-kimg 1200    # ... and train longer
+        On resume, --data, --total-kimg, --tick-kimg, --snapshot-ticks, --swd-ticks and
+        --swd-images may be changed; everything else comes from the snapshot.
         The run directory gets log.txt, stats.jsonl, fakes{kimg}.png grids, plot.png and
         network-snapshot-{kimg}.safetensors files (atomic; Ctrl-C writes one and stops).
         Images of any size are centre-cropped to a square and resized to --resolution.
@@ -111,8 +113,15 @@ struct Train: ParsableCommand {
             let path = try Self.snapshotPath(resume)
             let weights = try ModelWeights.load(path: path)
             var options = try Trainer.savedOptions(in: weights, path: path)
+            // Settings that do not change the training trajectory may differ on resume.
+            func given(_ flag: String) -> Bool { CommandLine.arguments.contains(flag) }
             if let data { options.dataDirectory = data }
-            if CommandLine.arguments.contains("--total-kimg") { options.totalKimg = totalKimg }
+            if given("--total-kimg") { options.totalKimg = totalKimg }
+            if given("--tick-kimg") { options.tickKimg = tickKimg }
+            if given("--snapshot-ticks") { options.snapshotTicks = snapshotTicks }
+            if given("--swd-ticks") { options.swdTicks = swdTicks }
+            if given("--swd-images") { options.swdImages = swdImages }
+            do { try options.validate() } catch { throw ValidationError("\(error)") }
             let dataset = try loadDataset(options)
             trainer = try Trainer(resuming: weights, options: options, dataset: dataset, path: path)
             directory = outdir ?? ((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)

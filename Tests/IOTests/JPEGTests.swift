@@ -1,0 +1,49 @@
+import Foundation
+import XCTest
+@testable import StyleGANIO
+
+final class JPEGTests: XCTestCase {
+    private func fixture(_ name: String) -> String {
+        Bundle.module.bundleURL.appendingPathComponent("Fixtures/\(name)").path
+    }
+
+    func testColourAndProgressiveJPEGsDecodeCloseToTheirSource() throws {
+        for name in ["jpeg_rgb.jpg", "jpeg_progressive.jpg"] {
+            let image = try ImageFile.read(path: fixture(name))
+            XCTAssertEqual([image.width, image.height], [12, 8], name)
+            var worst: Float = 0
+            for y in 0..<8 {
+                for x in 0..<12 {
+                    let expected = [Float(min(255, 20 * x)), Float(min(255, 30 * y)), 128].map { $0 / 255 }
+                    for c in 0..<3 { worst = max(worst, abs(image[channel: c, y: y, x: x] - expected[c])) }
+                }
+            }
+            XCTAssertLessThan(worst, 6 / 255, "\(name): JPEG error too large")
+        }
+    }
+
+    func testGrayJPEGBecomesRGB() throws {
+        let image = try JPEG.read(path: fixture("jpeg_gray.jpg"))
+        XCTAssertEqual([image.width, image.height], [9, 5])
+        XCTAssertEqual(image[channel: 0, y: 2, x: 3], image[channel: 2, y: 2, x: 3])
+        XCTAssertEqual(image[channel: 1, y: 2, x: 3], Float((25 * 3 + 10 * 2) % 256) / 255, accuracy: 4 / 255)
+    }
+
+    func testBadJPEGsGiveErrorsNamingTheFile() throws {
+        XCTAssertThrowsError(try ImageFile.read(path: fixture("jpeg_cmyk.jpg"))) { error in
+            XCTAssertTrue("\(error)".contains("jpeg_cmyk.jpg"), "\(error)")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jpeg-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let data = try Data(contentsOf: URL(fileURLWithPath: fixture("jpeg_rgb.jpg")))
+        for (name, bytes) in [("truncated.jpg", data.prefix(data.count / 3)), ("header-only.jpg", data.prefix(4)), ("empty.jpg", Data())] {
+            let path = "\(dir)/\(name)"
+            try bytes.write(to: URL(fileURLWithPath: path))
+            XCTAssertThrowsError(try ImageFile.read(path: path), name) { XCTAssertTrue("\($0)".contains(name), "\($0)") }
+        }
+        let text = "\(dir)/notes.jpg"
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: text))
+        XCTAssertThrowsError(try ImageFile.read(path: text)) { XCTAssertTrue("\($0)".contains("neither a PNG nor a JPEG")) }
+    }
+}
