@@ -16,6 +16,7 @@
 // BLAS is only called outside OpenMP regions; all data movement is OpenMP-parallel.
 #include "CKernels.h"
 #include "ck_scratch.h"
+#include "winograd.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -354,6 +355,8 @@ size_t ck_conv2d_workspace_floats(const ck_conv_shape *s) {
         size_t v = (size_t)ck_scratch_slots() * wgrad_slot_floats(&d);
         if (v > need) need = v;
     }
+    for (int pass = 0; pass < 3; pass++)   // Winograd (winograd.c), per pass
+        if (ck_wino_workspace_floats(s, pass) > need) need = ck_wino_workspace_floats(s, pass);
     return need;
 }
 
@@ -820,6 +823,7 @@ void ck_conv2d_forward(const ck_conv_shape *s, const float *x, const float *weig
     if (n <= 0 || cout <= 0 || P == 0) return;
     const int K = s->cin * s->kh * s->kw;
     if (K == 0) { zero_floats(y, (size_t)n * cout * P); return; }
+    if (ck_wino_use(s, CK_WINO_FORWARD)) { ck_wino_forward(s, x, weight, y, ws); return; }
 
     if (use_direct_forward(s)) {
         direct_geom d = forward_geom(s);
@@ -917,6 +921,7 @@ void ck_conv2d_input_grad(const ck_conv_shape *s, const float *gy, const float *
     if (n <= 0 || xs == 0) return;
     const int K = cin * s->kh * s->kw;
     if (cout <= 0 || P == 0) { zero_floats(gx, (size_t)n * xs); return; }
+    if (ck_wino_use(s, CK_WINO_INPUT_GRAD)) { ck_wino_input_grad(s, gy, weight, gx, ws); return; }
 
     if (use_direct_input_grad(s)) {
         const int st = s->stride;
@@ -980,6 +985,7 @@ void ck_conv2d_weight_grad(const ck_conv_shape *s, const float *x, const float *
     const int K = cin * s->kh * s->kw;
     if (cout <= 0 || K == 0) return;
     if (n <= 0 || P == 0) { zero_floats(gw, (size_t)cout * K); return; }
+    if (ck_wino_use(s, CK_WINO_WEIGHT_GRAD)) { ck_wino_weight_grad(s, x, gy, gw, ws); return; }
 
     if (use_direct_weight_grad(s)) {
         direct_geom d = forward_geom(s);

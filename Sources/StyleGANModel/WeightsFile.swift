@@ -45,19 +45,20 @@ public struct ModelWeights {
 
     // MARK: Saving
 
-    /// Writes the file atomically.
-    public func save(to path: String) throws {
+    /// Writes the file atomically. `storage` F16 halves the size of a model meant for
+    /// sampling (the loader converts back to float32); training snapshots use F32.
+    public func save(to path: String, storage: SafeTensorsDType = .f32) throws {
         var tensors: [String: StoredTensor] = [:]
         func put(_ net: String, _ set: ParameterSet) {
             for (spec, t) in zip(set.specs, set.tensors) {
-                tensors["\(net)/\(spec.name)"] = StoredTensor(shape: spec.fileShape, values: Self.toFile(t, spec.fileLayout))
+                tensors["\(net)/\(spec.name)"] = StoredTensor(shape: spec.fileShape, values: Self.toFile(t, spec.fileLayout), dtype: storage)
             }
         }
         func putGenerator(_ net: String, _ g: Generator) {
             put(net, g.params)
-            tensors["\(net)/dlatent_avg"] = StoredTensor(shape: g.dlatentAvg.shape, values: g.dlatentAvg.scalars)
+            tensors["\(net)/dlatent_avg"] = StoredTensor(shape: g.dlatentAvg.shape, values: g.dlatentAvg.scalars, dtype: storage)
             for (name, map) in zip(g.synthesis.noiseNames, g.noiseMaps) {
-                tensors["\(net)/\(name)"] = StoredTensor(shape: map.shape, values: map.scalars)
+                tensors["\(net)/\(name)"] = StoredTensor(shape: map.shape, values: map.scalars, dtype: storage)
             }
         }
         if let generator { putGenerator("G", generator) }

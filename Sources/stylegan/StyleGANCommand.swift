@@ -6,7 +6,7 @@ struct StyleGANCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stylegan",
         abstract: "StyleGAN (v1) on the CPU: generate faces, walk the latent space, train, inspect weights.",
-        subcommands: [Generate.self, Interpolate.self, Mix.self, Train.self, Metrics.self, Inspect.self]
+        subcommands: [Generate.self, Interpolate.self, Mix.self, Train.self, Metrics.self, Inspect.self, Export.self]
     )
 }
 

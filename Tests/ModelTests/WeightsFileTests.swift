@@ -36,6 +36,21 @@ final class WeightsFileTests: XCTestCase {
         XCTAssertEqual(runtime.scalars[((o * cin + i) * 3 + ky) * 3 + kx], stored.values[((ky * 3 + kx) * cin + i) * cout + o])
     }
 
+    func testFloat16StorageLoadsBackWithinHalfPrecision() throws {
+        let dir = try temporaryDirectory(self)
+        let config = tinyConfig()
+        let g = Generator(config: config, seed: 1)
+        randomize(g.params, seed: 2)
+        let path = "\(dir)/half.safetensors"
+        try ModelWeights(config: config, emaGenerator: g).save(to: path, storage: .f16)
+        let file = try SafeTensorsFile.read(path: path)
+        XCTAssertEqual(file.tensors["Gs/mapping/Dense0/weight"]?.dtype, .f16)
+        let loaded = try XCTUnwrap(ModelWeights.load(path: path).emaGenerator)
+        for (a, b) in zip(loaded.params.flat.scalars, g.params.flat.scalars) {
+            XCTAssertEqual(a, b, accuracy: max(abs(b) * 1e-3, 1e-6))
+        }
+    }
+
     func testBadFilesGiveErrorsNamingTheProblem() throws {
         let dir = try temporaryDirectory(self)
         let config = tinyConfig()

@@ -174,6 +174,14 @@ void ck_adam_update(float *param, const float *grad, float *m, float *v, int64_t
 /// ema = param + beta * (ema - param).
 void ck_ema_update(float *ema, const float *param, int64_t n, float beta);
 
+// MARK: - Winograd path query (added for the Winograd F(2x2,3x3) kernels)
+
+/// 1 when pass `pass` (0 forward, 1 input grad, 2 weight grad) of shape s runs the
+/// Winograd F(2x2, 3x3) path inside the conv kernels above, else 0.
+int ck_conv2d_uses_winograd(const ck_conv_shape *s, int pass);
+
+// MARK: - End of Winograd block
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,389 @@
+// Winograd F(2x2, 3x3) for 3x3 / stride 1 / pad 1 convolutions.
+//
+// A conv x [n, C, H, W] -> y [n, K, H, W] is split into 2x2 output tiles; tile (ty, tx)
+// reads the 4x4 input patch at rows 2ty-1.., columns 2tx-1.. of the zero-padded input.
+//   V[e][c][t] = (Bᵀ d B)[e]        input transform (e = 4x4 element, t = tile)
+//   U[e][k][c] = (G g Gᵀ)[e]        filter transform (every call: weights change)
+//   M[e]       = U[e] · V[e]        16 GEMMs [K x C] x [C x tiles]
+//   y tile     = Aᵀ m A             output transform, 2x2 block (cropped at odd H/W)
+// This needs 16 multiplications per 2x2 outputs and input channel instead of 36.
+// Tiles of all images are numbered together (image, tile row, tile column) so small
+// maps still give wide GEMMs; they are processed in chunks of whole tile rows so the
+// V and M buffers stay within WINO_BUDGET floats.
+//
+// Input gradient (stride 1, pad 1, 3x3): the forward conv of gy with weights
+// transposed over (out, in) and rotated 180 degrees; only the filter transform differs.
+// Weight gradient: with Ĝy = A gy_t Aᵀ (4x4, per tile and output channel),
+//   dU[e][k][c] = Σ_t Ĝy[e][k][t] V[e][c][t]   (16 GEMMs [K x tiles] x [tiles x C],
+//   accumulated over chunks), gw[k][c] = Gᵀ dU[.][k][c] G.
+// Output tiles do not overlap and gy is zero-extended over partial tiles, so this is the
+// exact adjoint of the forward formulation.
+//
+// float32 accuracy: the F(2x2,3x3) transforms only use coefficients 0, ±1, ±1/2, so the
+// rounding error is close to that of the direct sum (measured max error ~1e-6 of max |y|
+// on 256..512 channels; see WinogradTests).
+#include "winograd.h"
+#include "ck_scratch.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#ifndef WINO_BUDGET
+#define WINO_BUDGET ((size_t)1 << 23)   // floats for V + M of one chunk (32 MB)
+#endif
+
+// MARK: - Planning
+
+typedef struct {
+    int n, C, K, H, W;   // conv x [n, C, H, W] -> y [n, K, H, W]
+    int th, tw, twp;     // tile rows / columns per image; twp = tw rounded up to 8
+    long R;              // tile rows over the batch (n * th)
+    long rc;             // tile rows per chunk
+    size_t ldt;          // tiles per chunk (capacity, row stride of V and M)
+    size_t u, v, m;      // floats of U, V, M (V and M padded for 8-wide tail reads)
+    size_t tmp;          // per-thread scratch floats
+} wplan;
+
+static wplan make_plan(int n, int C, int K, int H, int W) {
+    wplan p;
+    memset(&p, 0, sizeof p);
+    p.n = n; p.C = C; p.K = K; p.H = H; p.W = W;
+    p.th = (H + 1) / 2;
+    p.tw = (W + 1) / 2;
+    p.twp = (int)ck_round_up((size_t)p.tw, 8);
+    p.R = (long)n * p.th;
+    long tc = (long)(WINO_BUDGET / (16 * ((size_t)C + (size_t)K)));
+    long rc = tc / p.tw;
+    if (rc < 1) rc = 1;
+    if (rc > p.R) rc = p.R;
+    const long nch = (p.R + rc - 1) / rc;
+    rc = (p.R + nch - 1) / nch;
+    p.rc = rc;
+    p.ldt = (size_t)rc * p.tw;
+    p.u = ck_round_up((size_t)16 * K * C, 16);
+    p.v = ck_round_up((size_t)16 * C * p.ldt + 16, 16);
+    p.m = ck_round_up((size_t)16 * K * p.ldt + 16, 16);
+    // Input transform: E, O [4][twp + 8] each + out [16][twp]; output transform:
+    // two output rows of 2 * twp. 40 * (twp + 8) covers both.
+    p.tmp = ck_round_up((size_t)40 * (p.twp + 8), 16);
+    return p;
+}
+
+static size_t plan_ws(const wplan *p) {
+    return p->u + p->v + p->m + (size_t)ck_scratch_slots() * p->tmp;
+}
+
+static wplan plan_for(const ck_conv_shape *s, int pass) {
+    // Forward and weight grad: x [n, cin] -> y [n, cout]. Input grad: gy [n, cout] -> gx [n, cin].
+    if (pass == CK_WINO_INPUT_GRAD) return make_plan(s->n, s->cout, s->cin, s->h, s->w);
+    return make_plan(s->n, s->cin, s->cout, s->h, s->w);
+}
+
+int ck_wino_shape_ok(const ck_conv_shape *s) {
+    return s->kh == 3 && s->kw == 3 && s->stride == 1 && s->pad == 1 && s->ho == s->h && s->wo == s->w &&
+           s->n > 0 && s->cin > 0 && s->cout > 0 && s->h > 0 && s->w > 0;
+}
+
+#ifndef WINO_DISABLE
+#define WINO_DISABLE 0
+#endif
+
+int ck_wino_use(const ck_conv_shape *s, int pass) {
+    if (WINO_DISABLE || !ck_wino_shape_ok(s)) return 0;
+    if (s->cin < 64 || s->cout < 64) return 0;   // low-channel maps: direct kernels / GEMM
+    const long tiles = (long)s->n * ((s->h + 1) / 2) * ((s->w + 1) / 2);
+    (void)pass;
+    // Few tiles (4x4 maps): the transforms and skinny GEMMs do not pay off.
+    return s->h >= 8 && s->w >= 8 && tiles >= 64;
+}
+
+size_t ck_wino_workspace_floats(const ck_conv_shape *s, int pass) {
+    if (!ck_wino_use(s, pass)) return 0;
+    wplan p = plan_for(s, pass);
+    return plan_ws(&p);
+}
+
+int ck_conv2d_uses_winograd(const ck_conv_shape *s, int pass) { return ck_wino_use(s, pass); }
+
+// MARK: - Filter transform
+
+// U[e][k][c] = (G g Gᵀ)[e] for g = weight[k][c] (flip = 0; weight [K][C][3][3]) or
+// g = rot180(weight[c][k]) (flip = 1; weight [C][K][3][3], the input gradient).
+static void filter_transform(const wplan *p, const float *weight, int flip, float *U) {
+    const int C = p->C, K = p->K;
+    const size_t KC = (size_t)K * C;
+    const long jobs = (long)K * C;
+#pragma omp parallel for schedule(static)
+    for (long j = 0; j < jobs; j++) {
+        const int k = (int)(j / C), c = (int)(j % C);
+        float g[9];
+        if (!flip) {
+            memcpy(g, weight + (size_t)j * 9, sizeof g);
+        } else {
+            const float *src = weight + ((size_t)c * K + k) * 9;
+            for (int i = 0; i < 9; i++) g[i] = src[8 - i];
+        }
+        // t = G g (4x3), then u = t Gᵀ (4x4).
+        float t[4][3];
+        for (int b = 0; b < 3; b++) {
+            const float g0 = g[b], g1 = g[3 + b], g2 = g[6 + b];
+            t[0][b] = g0;
+            t[1][b] = 0.5f * (g0 + g1 + g2);
+            t[2][b] = 0.5f * (g0 - g1 + g2);
+            t[3][b] = g2;
+        }
+        float *u = U + j;
+        for (int a = 0; a < 4; a++) {
+            const float t0 = t[a][0], t1 = t[a][1], t2 = t[a][2];
+            u[(size_t)(a * 4 + 0) * KC] = t0;
+            u[(size_t)(a * 4 + 1) * KC] = 0.5f * (t0 + t1 + t2);
+            u[(size_t)(a * 4 + 2) * KC] = 0.5f * (t0 - t1 + t2);
+            u[(size_t)(a * 4 + 3) * KC] = t2;
+        }
+    }
+}
+
+// gw[k][c] = Gᵀ dU[.][k][c] G (3x3) from dU [16][K][C].
+static void filter_grad_transform(const wplan *p, const float *dU, float *gw) {
+    const int C = p->C, K = p->K;
+    const size_t KC = (size_t)K * C;
+    const long jobs = (long)K * C;
+#pragma omp parallel for schedule(static)
+    for (long j = 0; j < jobs; j++) {
+        float m[16];
+        for (int e = 0; e < 16; e++) m[e] = dU[(size_t)e * KC + (size_t)j];
+        // Gᵀ = [[1, .5, .5, 0], [0, .5, -.5, 0], [0, .5, .5, 1]]: t = Gᵀ m (3x4), gw = t G (3x3).
+        float t[3][4];
+        for (int b = 0; b < 4; b++) {
+            const float m0 = m[b], m1 = m[4 + b], m2 = m[8 + b], m3 = m[12 + b];
+            t[0][b] = m0 + 0.5f * (m1 + m2);
+            t[1][b] = 0.5f * (m1 - m2);
+            t[2][b] = 0.5f * (m1 + m2) + m3;
+        }
+        float *o = gw + (size_t)j * 9;
+        for (int a = 0; a < 3; a++) {
+            const float t0 = t[a][0], t1 = t[a][1], t2 = t[a][2], t3 = t[a][3];
+            o[a * 3 + 0] = t0 + 0.5f * (t1 + t2);
+            o[a * 3 + 1] = 0.5f * (t1 - t2);
+            o[a * 3 + 2] = 0.5f * (t1 + t2) + t3;
+        }
+    }
+}
+
+// MARK: - Input transform
+
+// V[e][c][(r - r0) * tw + tx] = (Bᵀ d B)[e] for tile rows r in [r0, r0 + nr).
+static void input_transform(const wplan *p, const float *x, long r0, long nr, float *V, float *scratch) {
+    const int C = p->C, H = p->H, W = p->W, th = p->th, tw = p->tw, twp = p->twp;
+    const size_t ldt = p->ldt, es = (size_t)C * ldt;
+    const int ls = twp + 8;
+    const long jobs = (long)C * nr;
+#pragma omp parallel num_threads(ck_scratch_threads())
+    {
+        float *E = scratch + (size_t)omp_get_thread_num() * p->tmp;
+        float *O = E + 4 * ls;
+        float *out = O + 4 * ls;
+#pragma omp for schedule(static)
+        for (long j = 0; j < jobs; j++) {
+            const int c = (int)(j / nr);
+            const long rr = j % nr, r = r0 + rr;
+            const int b = (int)(r / th), ty = (int)(r % th);
+            const float *plane = x + ((size_t)b * C + c) * H * W;
+            // Padded column q = ix + 1: E[k] = padded[2k] = row[2k - 1], O[k] = row[2k].
+            for (int i = 0; i < 4; i++) {
+                const int iy = 2 * ty - 1 + i;
+                float *e = E + i * ls, *o = O + i * ls;
+                if (iy < 0 || iy >= H) {
+                    memset(e, 0, sizeof(float) * ls);
+                    memset(o, 0, sizeof(float) * ls);
+                    continue;
+                }
+                const float *row = plane + (size_t)iy * W;
+                e[0] = 0.0f;
+                int k = 0;
+                // Full pairs: 2k < W and 2k + 1 < W.
+                for (; 2 * k + 1 < W; k++) {
+                    o[k] = row[2 * k];
+                    e[k + 1] = row[2 * k + 1];
+                }
+                if (2 * k < W) { o[k] = row[2 * k]; k++; e[k] = 0.0f; o[k] = 0.0f; }
+                else { o[k] = 0.0f; }
+                for (int q = k + 1; q < ls; q++) { e[q] = 0.0f; o[q] = 0.0f; }
+            }
+            for (int tx = 0; tx < twp; tx += 8) {
+                __m256 d[4][4];
+                for (int i = 0; i < 4; i++) {
+                    d[i][0] = _mm256_loadu_ps(E + i * ls + tx);
+                    d[i][1] = _mm256_loadu_ps(O + i * ls + tx);
+                    d[i][2] = _mm256_loadu_ps(E + i * ls + tx + 1);
+                    d[i][3] = _mm256_loadu_ps(O + i * ls + tx + 1);
+                }
+                __m256 u[4][4];
+                for (int q = 0; q < 4; q++) {
+                    u[0][q] = _mm256_sub_ps(d[0][q], d[2][q]);
+                    u[1][q] = _mm256_add_ps(d[1][q], d[2][q]);
+                    u[2][q] = _mm256_sub_ps(d[2][q], d[1][q]);
+                    u[3][q] = _mm256_sub_ps(d[1][q], d[3][q]);
+                }
+                for (int i = 0; i < 4; i++) {
+                    _mm256_storeu_ps(out + (i * 4 + 0) * twp + tx, _mm256_sub_ps(u[i][0], u[i][2]));
+                    _mm256_storeu_ps(out + (i * 4 + 1) * twp + tx, _mm256_add_ps(u[i][1], u[i][2]));
+                    _mm256_storeu_ps(out + (i * 4 + 2) * twp + tx, _mm256_sub_ps(u[i][2], u[i][1]));
+                    _mm256_storeu_ps(out + (i * 4 + 3) * twp + tx, _mm256_sub_ps(u[i][1], u[i][3]));
+                }
+            }
+            float *dst = V + (size_t)c * ldt + (size_t)rr * tw;
+            for (int e = 0; e < 16; e++) memcpy(dst + (size_t)e * es, out + e * twp, sizeof(float) * tw);
+        }
+    }
+}
+
+// Ĝy[e][k][(r - r0) * tw + tx] = (A g Aᵀ)[e] for the 2x2 gy block g of each tile
+// (zero outside the map). A = [[1, 0], [1, 1], [1, -1], [0, -1]].
+static void grad_output_transform(const wplan *p, const float *gy, long r0, long nr, float *G, float *scratch) {
+    const int K = p->K, H = p->H, W = p->W, th = p->th, tw = p->tw, twp = p->twp;
+    const size_t ldt = p->ldt, es = (size_t)K * ldt;
+    const int ls = twp + 8;
+    const long jobs = (long)K * nr;
+#pragma omp parallel num_threads(ck_scratch_threads())
+    {
+        float *E = scratch + (size_t)omp_get_thread_num() * p->tmp;
+        float *O = E + 2 * ls;
+        float *out = O + 2 * ls;
+#pragma omp for schedule(static)
+        for (long j = 0; j < jobs; j++) {
+            const int k = (int)(j / nr);
+            const long rr = j % nr, r = r0 + rr;
+            const int b = (int)(r / th), ty = (int)(r % th);
+            const float *plane = gy + ((size_t)b * K + k) * H * W;
+            for (int i = 0; i < 2; i++) {
+                const int iy = 2 * ty + i;
+                float *e = E + i * ls, *o = O + i * ls;
+                if (iy >= H) {
+                    memset(e, 0, sizeof(float) * ls);
+                    memset(o, 0, sizeof(float) * ls);
+                    continue;
+                }
+                const float *row = plane + (size_t)iy * W;
+                int q = 0;
+                for (; 2 * q + 1 < W; q++) { e[q] = row[2 * q]; o[q] = row[2 * q + 1]; }
+                if (2 * q < W) { e[q] = row[2 * q]; o[q] = 0.0f; q++; }
+                for (; q < ls; q++) { e[q] = 0.0f; o[q] = 0.0f; }
+            }
+            for (int tx = 0; tx < twp; tx += 8) {
+                const __m256 g00 = _mm256_loadu_ps(E + tx), g01 = _mm256_loadu_ps(O + tx);
+                const __m256 g10 = _mm256_loadu_ps(E + ls + tx), g11 = _mm256_loadu_ps(O + ls + tx);
+                // t = A g (4x2)
+                __m256 t[4][2];
+                t[0][0] = g00; t[0][1] = g01;
+                t[1][0] = _mm256_add_ps(g00, g10); t[1][1] = _mm256_add_ps(g01, g11);
+                t[2][0] = _mm256_sub_ps(g00, g10); t[2][1] = _mm256_sub_ps(g01, g11);
+                t[3][0] = g10; t[3][1] = g11;   // sign applied below: row 3 of A is (0, -1)
+                for (int i = 0; i < 4; i++) {
+                    __m256 a = t[i][0], bb = t[i][1];
+                    if (i == 3) { a = _mm256_sub_ps(_mm256_setzero_ps(), a); bb = _mm256_sub_ps(_mm256_setzero_ps(), bb); }
+                    _mm256_storeu_ps(out + (i * 4 + 0) * twp + tx, a);
+                    _mm256_storeu_ps(out + (i * 4 + 1) * twp + tx, _mm256_add_ps(a, bb));
+                    _mm256_storeu_ps(out + (i * 4 + 2) * twp + tx, _mm256_sub_ps(a, bb));
+                    _mm256_storeu_ps(out + (i * 4 + 3) * twp + tx, _mm256_sub_ps(_mm256_setzero_ps(), bb));
+                }
+            }
+            float *dst = G + (size_t)k * ldt + (size_t)rr * tw;
+            for (int e = 0; e < 16; e++) memcpy(dst + (size_t)e * es, out + e * twp, sizeof(float) * tw);
+        }
+    }
+}
+
+// MARK: - Output transform
+
+// y[b][k][2ty + i][2tx + j] = (Aᵀ m A)[i][j], m = M[.][k][tile], cropped to H x W.
+static void output_transform(const wplan *p, const float *M, long r0, long nr, float *y, float *scratch) {
+    const int K = p->K, H = p->H, W = p->W, th = p->th, tw = p->tw, twp = p->twp;
+    const size_t ldt = p->ldt, es = (size_t)K * ldt;
+    const long jobs = (long)K * nr;
+#pragma omp parallel num_threads(ck_scratch_threads())
+    {
+        float *row0 = scratch + (size_t)omp_get_thread_num() * p->tmp;
+        float *row1 = row0 + 2 * twp;
+#pragma omp for schedule(static)
+        for (long j = 0; j < jobs; j++) {
+            const int k = (int)(j / nr);
+            const long rr = j % nr, r = r0 + rr;
+            const int b = (int)(r / th), ty = (int)(r % th);
+            const float *src = M + (size_t)k * ldt + (size_t)rr * tw;
+            for (int tx = 0; tx < twp; tx += 8) {
+                __m256 s0[4], s1[4];
+                for (int q = 0; q < 4; q++) {
+                    const __m256 m0 = _mm256_loadu_ps(src + (size_t)(0 + q) * es + tx);
+                    const __m256 m1 = _mm256_loadu_ps(src + (size_t)(4 + q) * es + tx);
+                    const __m256 m2 = _mm256_loadu_ps(src + (size_t)(8 + q) * es + tx);
+                    const __m256 m3 = _mm256_loadu_ps(src + (size_t)(12 + q) * es + tx);
+                    s0[q] = _mm256_add_ps(_mm256_add_ps(m0, m1), m2);
+                    s1[q] = _mm256_sub_ps(_mm256_sub_ps(m1, m2), m3);
+                }
+                const __m256 y00 = _mm256_add_ps(_mm256_add_ps(s0[0], s0[1]), s0[2]);
+                const __m256 y01 = _mm256_sub_ps(_mm256_sub_ps(s0[1], s0[2]), s0[3]);
+                const __m256 y10 = _mm256_add_ps(_mm256_add_ps(s1[0], s1[1]), s1[2]);
+                const __m256 y11 = _mm256_sub_ps(_mm256_sub_ps(s1[1], s1[2]), s1[3]);
+                __m256 lo = _mm256_unpacklo_ps(y00, y01), hi = _mm256_unpackhi_ps(y00, y01);
+                _mm256_storeu_ps(row0 + 2 * tx, _mm256_permute2f128_ps(lo, hi, 0x20));
+                _mm256_storeu_ps(row0 + 2 * tx + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+                lo = _mm256_unpacklo_ps(y10, y11); hi = _mm256_unpackhi_ps(y10, y11);
+                _mm256_storeu_ps(row1 + 2 * tx, _mm256_permute2f128_ps(lo, hi, 0x20));
+                _mm256_storeu_ps(row1 + 2 * tx + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+            }
+            float *plane = y + ((size_t)b * K + k) * H * W;
+            memcpy(plane + (size_t)(2 * ty) * W, row0, sizeof(float) * W);
+            if (2 * ty + 1 < H) memcpy(plane + (size_t)(2 * ty + 1) * W, row1, sizeof(float) * W);
+        }
+    }
+}
+
+// MARK: - Drivers
+
+// y [n, K, H, W] = conv3x3(x [n, C, H, W]) with U already transformed at ws.
+static void wino_conv(const wplan *p, const float *x, float *y, float *ws) {
+    float *U = ws, *V = U + p->u, *M = V + p->v, *scratch = M + p->m;
+    const int C = p->C, K = p->K;
+    const size_t ldt = p->ldt;
+    for (long r0 = 0; r0 < p->R; r0 += p->rc) {
+        const long nr = r0 + p->rc <= p->R ? p->rc : p->R - r0;
+        const int nt = (int)(nr * p->tw);
+        input_transform(p, x, r0, nr, V, scratch);
+        for (int e = 0; e < 16; e++)
+            ck_sgemm(0, 0, K, nt, C, 1.0f, U + (size_t)e * K * C, C, V + (size_t)e * C * ldt, (int)ldt, 0.0f,
+                     M + (size_t)e * K * ldt, (int)ldt);
+        output_transform(p, M, r0, nr, y, scratch);
+    }
+}
+
+void ck_wino_forward(const ck_conv_shape *s, const float *x, const float *weight, float *y, float *ws) {
+    wplan p = plan_for(s, CK_WINO_FORWARD);
+    filter_transform(&p, weight, 0, ws);
+    wino_conv(&p, x, y, ws);
+}
+
+void ck_wino_input_grad(const ck_conv_shape *s, const float *gy, const float *weight, float *gx, float *ws) {
+    wplan p = plan_for(s, CK_WINO_INPUT_GRAD);
+    filter_transform(&p, weight, 1, ws);
+    wino_conv(&p, gy, gx, ws);
+}
+
+void ck_wino_weight_grad(const ck_conv_shape *s, const float *x, const float *gy, float *gw, float *ws) {
+    wplan p = plan_for(s, CK_WINO_WEIGHT_GRAD);
+    float *dU = ws, *V = dU + p.u, *G = V + p.v, *scratch = G + p.m;
+    const int C = p.C, K = p.K;
+    const size_t ldt = p.ldt;
+    float beta = 0.0f;
+    for (long r0 = 0; r0 < p.R; r0 += p.rc) {
+        const long nr = r0 + p.rc <= p.R ? p.rc : p.R - r0;
+        const int nt = (int)(nr * p.tw);
+        input_transform(&p, x, r0, nr, V, scratch);
+        grad_output_transform(&p, gy, r0, nr, G, scratch);
+        for (int e = 0; e < 16; e++)
+            ck_sgemm(0, 1, K, C, nt, 1.0f, G + (size_t)e * K * ldt, (int)ldt, V + (size_t)e * C * ldt, (int)ldt,
+                     beta, dU + (size_t)e * K * C, C);
+        beta = 1.0f;
+    }
+    filter_grad_transform(&p, dU, gw);
+}

@@ -1,0 +1,189 @@
+import CKernels
+import XCTest
+
+// Winograd F(2x2, 3x3) path of the conv kernels (3x3 / stride 1 / pad 1, >= 64 channels).
+//
+// Tolerance: 1e-4 of max |reference| (the bound the other conv tests and the model's
+// float64 reference fixtures use). F(2x2, 3x3) only uses transform coefficients 0, ±1, ±1/2:
+// the input transform adds at most 4 inputs per element (x2 growth per axis), the filter
+// transform at most 9 weights scaled by 1/4, and the output transform sums at most 9
+// products. Each adds a few float32 roundings (2^-24 ≈ 6e-8) relative to a growth factor
+// of at most ~4-16, on top of the float32 GEMM's own sum over cin (or over tiles for the
+// weight gradient). The measured error is around 1e-6 of max |ref| (printed below), so
+// 1e-4 leaves two orders of magnitude of margin while still catching any wrong tap,
+// tile offset or crop (those give errors of order 1e-1).
+
+/// SplitMix64, as in ConvKernelTests (kept separate so the files stay independent).
+fileprivate struct WinoRNG {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func float() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
+    mutating func array(_ count: Int) -> [Float] { (0..<count).map { _ in float() } }
+}
+
+fileprivate func winoMaxRelDiff(_ a: [Float], _ ref: [Float]) -> Float {
+    precondition(a.count == ref.count)
+    var diff: Float = 0, scale: Float = 0
+    for i in 0..<a.count {
+        let d = abs(a[i] - ref[i])
+        diff = d.isNaN ? .infinity : max(diff, d)
+        scale = max(scale, abs(ref[i]))
+    }
+    return scale > 0 ? diff / scale : diff
+}
+
+fileprivate func winoDot(_ a: [Float], _ b: [Float]) -> Double {
+    var s = 0.0
+    for i in 0..<a.count { s += Double(a[i]) * Double(b[i]) }
+    return s
+}
+
+/// a [n, c, hw] restricted to images `bs` and channels `cs`.
+fileprivate func sliceNC(_ a: [Float], c: Int, hw: Int, _ bs: [Int], _ cs: [Int]) -> [Float] {
+    var out: [Float] = []
+    out.reserveCapacity(bs.count * cs.count * hw)
+    for b in bs { for ch in cs { out.append(contentsOf: a[((b * c + ch) * hw)..<((b * c + ch + 1) * hw)]) } }
+    return out
+}
+
+/// w [cout, cin, 9] restricted to output channels `os` and input channels `is`.
+fileprivate func sliceW(_ w: [Float], cin: Int, _ os: [Int], _ iss: [Int]) -> [Float] {
+    var out: [Float] = []
+    out.reserveCapacity(os.count * iss.count * 9)
+    for o in os { for i in iss { out.append(contentsOf: w[((o * cin + i) * 9)..<((o * cin + i + 1) * 9)]) } }
+    return out
+}
+
+/// Up to `count` indices of 0..<n, always including the first and the last.
+fileprivate func pick(_ n: Int, _ count: Int) -> [Int] {
+    if n <= count { return Array(0..<n) }
+    var s = Set<Int>([0, n - 1])
+    var k = 1
+    while s.count < count { s.insert((k * 7919) % n); k += 1 }
+    return s.sorted()
+}
+
+final class WinogradTests: XCTestCase {
+    private func shape(_ n: Int, _ cin: Int, _ h: Int, _ w: Int, _ cout: Int) -> ck_conv_shape {
+        var s = ck_conv_shape(n: Int32(n), cin: Int32(cin), h: Int32(h), w: Int32(w), cout: Int32(cout),
+                              kh: 3, kw: 3, stride: 1, pad: 1, ho: 0, wo: 0)
+        ck_conv_shape_finish(&s)
+        return s
+    }
+
+    /// Fast kernels against the naive float64-accumulated ones. For large shapes the
+    /// reference is computed on a subset of images / channels (exactly the same values:
+    /// the naive kernels run on the sliced problem), which keeps the test fast.
+    /// Returns the worst relative error of the three passes.
+    @discardableResult
+    private func check(_ n: Int, _ cin: Int, _ h: Int, _ w: Int, _ cout: Int, expectWinograd: Bool = true,
+                       maxChannels: Int = 1 << 30, maxImages: Int = 1 << 30, seed: UInt64,
+                       file: StaticString = #filePath, line: UInt = #line) -> Float {
+        var s = shape(n, cin, h, w, cout)
+        let label = "n \(n) cin \(cin) \(h)x\(w) cout \(cout)"
+        if expectWinograd {
+            for pass in 0..<3 {
+                XCTAssertEqual(ck_conv2d_uses_winograd(&s, Int32(pass)), 1, "pass \(pass) not Winograd: \(label)",
+                               file: file, line: line)
+            }
+        }
+        var rng = WinoRNG(seed: seed)
+        let hw = h * w
+        let x = rng.array(n * cin * hw), wt = rng.array(cout * cin * 9), g = rng.array(n * cout * hw)
+        let wsSize = Int(ck_conv2d_workspace_floats(&s))
+        let guardCount = 64, sentinel: Float = 4321.5
+        var ws = [Float](repeating: .nan, count: wsSize + guardCount)
+        for i in wsSize..<ws.count { ws[i] = sentinel }
+
+        var y = [Float](repeating: .nan, count: g.count)
+        var gx = [Float](repeating: .nan, count: x.count)
+        var gw = [Float](repeating: .nan, count: wt.count)
+        ws.withUnsafeMutableBufferPointer { ck_conv2d_forward(&s, x, wt, &y, $0.baseAddress) }
+        ws.withUnsafeMutableBufferPointer { ck_conv2d_input_grad(&s, g, wt, &gx, $0.baseAddress) }
+        ws.withUnsafeMutableBufferPointer { ck_conv2d_weight_grad(&s, x, g, &gw, $0.baseAddress) }
+        XCTAssertTrue(ws[wsSize...].allSatisfy { $0 == sentinel }, "workspace overrun \(label)", file: file, line: line)
+
+        let bs = pick(n, maxImages), cos = pick(cout, maxChannels), cis = pick(cin, maxChannels)
+        let allB = Array(0..<n), allCo = Array(0..<cout), allCi = Array(0..<cin)
+
+        // Forward: y[bs, cos] = conv(x[bs, :], w[cos, :]).
+        var sf = shape(bs.count, cin, h, w, cos.count)
+        var yRef = [Float](repeating: 0, count: bs.count * cos.count * hw)
+        ck_conv2d_forward_naive(&sf, sliceNC(x, c: cin, hw: hw, bs, allCi), sliceW(wt, cin: cin, cos, allCi), &yRef)
+        let ef = winoMaxRelDiff(sliceNC(y, c: cout, hw: hw, bs, cos), yRef)
+        XCTAssertLessThan(ef, 1e-4, "forward \(label)", file: file, line: line)
+
+        // Input grad: gx[bs, cis] = conv_transpose(gy[bs, :], w[:, cis]).
+        var sd = shape(bs.count, cis.count, h, w, cout)
+        var gxRef = [Float](repeating: 0, count: bs.count * cis.count * hw)
+        ck_conv2d_input_grad_naive(&sd, sliceNC(g, c: cout, hw: hw, bs, allCo), sliceW(wt, cin: cin, allCo, cis), &gxRef)
+        let ed = winoMaxRelDiff(sliceNC(gx, c: cin, hw: hw, bs, cis), gxRef)
+        XCTAssertLessThan(ed, 1e-4, "input grad \(label)", file: file, line: line)
+
+        // Weight grad: gw[cos, cis] from x[:, cis] and gy[:, cos] over the whole batch.
+        var sw = shape(n, cis.count, h, w, cos.count)
+        var gwRef = [Float](repeating: 0, count: cos.count * cis.count * 9)
+        ck_conv2d_weight_grad_naive(&sw, sliceNC(x, c: cin, hw: hw, allB, cis), sliceNC(g, c: cout, hw: hw, allB, cos), &gwRef)
+        let ew = winoMaxRelDiff(sliceW(gw, cin: cin, cos, cis), gwRef)
+        XCTAssertLessThan(ew, 1e-4, "weight grad \(label)", file: file, line: line)
+
+        // Adjointness over the full tensors: <conv(x, w), g> = <x, dgrad(g, w)> = <w, wgrad(x, g)>.
+        let a = winoDot(y, g), b = winoDot(x, gx), c = winoDot(wt, gw)
+        let scale = winoDot(y, y).squareRoot() * winoDot(g, g).squareRoot() + 1e-30
+        XCTAssertLessThan(abs(a - b) / scale, 1e-5, "adjoint x \(label)", file: file, line: line)
+        XCTAssertLessThan(abs(a - c) / scale, 1e-5, "adjoint w \(label)", file: file, line: line)
+        print("winograd \(label): max rel err fwd \(ef) dgrad \(ed) wgrad \(ew)")
+        return max(ef, ed, ew)
+    }
+
+    func testPathSelection() {
+        var s = shape(16, 256, 16, 16, 256)
+        for pass in 0..<3 { XCTAssertEqual(ck_conv2d_uses_winograd(&s, Int32(pass)), 1) }
+        // Not 3x3 / stride 1 / pad 1, or few channels: never Winograd.
+        s = shape(16, 16, 64, 64, 16)
+        for pass in 0..<3 { XCTAssertEqual(ck_conv2d_uses_winograd(&s, Int32(pass)), 0) }
+        var t = ck_conv_shape(n: 16, cin: 256, h: 16, w: 16, cout: 256, kh: 3, kw: 3, stride: 2, pad: 1, ho: 0, wo: 0)
+        ck_conv_shape_finish(&t)
+        for pass in 0..<3 { XCTAssertEqual(ck_conv2d_uses_winograd(&t, Int32(pass)), 0) }
+        t = ck_conv_shape(n: 16, cin: 256, h: 16, w: 16, cout: 256, kh: 3, kw: 3, stride: 1, pad: 0, ho: 0, wo: 0)
+        ck_conv_shape_finish(&t)
+        for pass in 0..<3 { XCTAssertEqual(ck_conv2d_uses_winograd(&t, Int32(pass)), 0) }
+        t = ck_conv_shape(n: 16, cin: 256, h: 16, w: 16, cout: 256, kh: 1, kw: 1, stride: 1, pad: 0, ho: 0, wo: 0)
+        ck_conv_shape_finish(&t)
+        for pass in 0..<3 { XCTAssertEqual(ck_conv2d_uses_winograd(&t, Int32(pass)), 0) }
+    }
+
+    func testOddAndEvenSizesBatchOne() {
+        check(1, 65, 15, 17, 70, seed: 11)    // odd H and W: partial tiles on both edges
+        check(1, 72, 16, 16, 66, seed: 12)    // even, cin != cout
+        check(1, 64, 16, 9, 80, seed: 13)     // even H, odd W
+    }
+
+    func testOddAndEvenSizesBatchThree() {
+        check(3, 67, 9, 10, 64, seed: 21)     // odd H, channels not multiples of 8
+        check(3, 64, 12, 8, 81, seed: 22)     // even, cout not a multiple of 8
+        check(3, 99, 11, 13, 75, seed: 23)    // odd both
+    }
+
+    func testStyleGANShapes() {
+        check(16, 256, 8, 8, 256, maxChannels: 32, seed: 31)
+        check(16, 256, 16, 16, 256, maxChannels: 16, maxImages: 4, seed: 32)
+        check(16, 256, 32, 32, 256, maxChannels: 8, maxImages: 2, seed: 33)
+        // 4x4 layers: Winograd only if it measured faster there; accuracy either way.
+        var s = shape(8, 512, 4, 4, 512)
+        let w4 = ck_conv2d_uses_winograd(&s, 0) == 1
+        check(8, 512, 4, 4, 512, expectWinograd: w4, maxChannels: 16, seed: 34)
+    }
+
+    /// Several chunks of tile rows (the chunk holds at most ~2^23 floats of V + M).
+    func testManyChunks() {
+        check(4, 512, 64, 64, 512, maxChannels: 4, maxImages: 2, seed: 41)
+    }
+}
