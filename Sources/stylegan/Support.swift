@@ -84,12 +84,16 @@ struct Progress {
     let start = Date()
     private let tty = isatty(STDERR_FILENO) != 0
     private var lastPlain = -1
+    /// Work already done when the progress began (a resumed run), excluded from rates.
+    private let initial: Int
 
-    init(total: Int, label: String) { self.total = max(total, 1); self.label = label }
+    init(total: Int, label: String, initial: Int = 0) {
+        self.total = max(total, 1); self.label = label; self.initial = initial
+    }
 
     mutating func update(_ done: Int, detail: String = "") {
         let elapsed = Date().timeIntervalSince(start)
-        let rate = Double(done) / max(elapsed, 1e-9)
+        let rate = Double(done - initial) / max(elapsed, 1e-9)
         let eta = done > 0 ? Double(total - done) / rate : 0
         if tty {
             let width = 30, filled = width * done / total

@@ -134,7 +134,7 @@ struct Train: ParsableCommand {
         signal(SIGINT) { _ in stopRequested = true }
         signal(SIGTERM) { _ in stopRequested = true }
         let run = try TrainingRun(trainer: trainer, directory: directory) { print($0) }
-        var bar = Progress(total: Int(trainer.options.totalKimg * 1000), label: "train")
+        var bar = Progress(total: Int(trainer.options.totalKimg * 1000), label: "train", initial: Int(trainer.kimg * 1000))
         var lastDraw = Date.distantPast
         try run.run(progress: { s, rate in
             guard Date().timeIntervalSince(lastDraw) > 1 else { return }
