@@ -32,6 +32,12 @@ func runConvSuite(gemmGflops: Double) -> Int {
             cases.append(ConvCase(cin: 32, cout: 32, size: 256, batch: batch, k: 3, stride: 1, pad: 1, pass: pass, target: nil))
         }
     }
+    // Informational: the training shapes (fmap_max 256, batch 16) that take the Winograd path.
+    for pass in [Pass.forward, .inputGrad, .weightGrad] {
+        for size in [4, 8, 16, 32, 64] {
+            cases.append(ConvCase(cin: 256, cout: 256, size: size, batch: 16, k: 3, stride: 1, pad: 1, pass: pass, target: nil))
+        }
+    }
     // Informational: the discriminator's fused 4x4 stride-2 downscale conv.
     cases.append(ConvCase(cin: 32, cout: 64, size: 256, batch: 8, k: 4, stride: 2, pad: 1, pass: .forward, target: nil))
     cases.append(ConvCase(cin: 32, cout: 64, size: 256, batch: 8, k: 4, stride: 2, pad: 1, pass: .inputGrad, target: nil))

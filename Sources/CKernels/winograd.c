@@ -9,7 +9,7 @@
 // This needs 16 multiplications per 2x2 outputs and input channel instead of 36.
 // Tiles of all images are numbered together (image, tile row, tile column) so small
 // maps still give wide GEMMs; they are processed in chunks of whole tile rows so the
-// V and M buffers stay within WINO_BUDGET floats.
+// U, V and M buffers stay within about WINO_BUDGET floats.
 //
 // Input gradient (stride 1, pad 1, 3x3): the forward conv of gy with weights
 // transposed over (out, in) and rotated 180 degrees; only the filter transform differs.
@@ -20,8 +20,14 @@
 // exact adjoint of the forward formulation.
 //
 // float32 accuracy: the F(2x2,3x3) transforms only use coefficients 0, ±1, ±1/2, so the
-// rounding error is close to that of the direct sum (measured max error ~1e-6 of max |y|
-// on 256..512 channels; see WinogradTests).
+// rounding error is close to that of the direct sum: measured max error 3e-7..9e-7 of
+// max |ref| against the float64-accumulated naive kernels on 64..512 channels, all three
+// passes (WinogradTests). F(4x4,3x3) (points 0, ±1, ±2) was measured at ~1.1e-5 of max
+// |ref| for 256 channels in a float32 simulation, over the 1e-5 budget, so it is not used.
+//
+// Workspace (ck_conv2d_workspace_floats): U (16 cin cout floats: 4 MB at 256 channels,
+// 16 MB at 512) + V + M (the rest of WINO_BUDGET, at least half of it) + per-thread row
+// scratch: ~32 MB up to 512 channels.
 #include "winograd.h"
 #include "ck_scratch.h"
 
@@ -29,7 +35,7 @@
 #include <string.h>
 
 #ifndef WINO_BUDGET
-#define WINO_BUDGET ((size_t)1 << 23)   // floats for V + M of one chunk (32 MB)
+#define WINO_BUDGET ((size_t)1 << 23)   // floats for U + V + M (32 MB) while U fits in half of it
 #endif
 
 // MARK: - Planning
@@ -52,7 +58,10 @@ static wplan make_plan(int n, int C, int K, int H, int W) {
     p.tw = (W + 1) / 2;
     p.twp = (int)ck_round_up((size_t)p.tw, 8);
     p.R = (long)n * p.th;
-    long tc = (long)(WINO_BUDGET / (16 * ((size_t)C + (size_t)K)));
+    // U, V and M together stay within WINO_BUDGET floats (V + M get at least half of it).
+    size_t vm = WINO_BUDGET > (size_t)16 * K * C ? WINO_BUDGET - (size_t)16 * K * C : 0;
+    if (vm < WINO_BUDGET / 2) vm = WINO_BUDGET / 2;
+    long tc = (long)(vm / (16 * ((size_t)C + (size_t)K)));
     long rc = tc / p.tw;
     if (rc < 1) rc = 1;
     if (rc > p.R) rc = p.R;
@@ -84,17 +93,33 @@ int ck_wino_shape_ok(const ck_conv_shape *s) {
            s->n > 0 && s->cin > 0 && s->cout > 0 && s->h > 0 && s->w > 0;
 }
 
+#ifndef WINO_MIN_HW
+#define WINO_MIN_HW 8
+#endif
+#ifndef WINO_MIN_TILES
+#define WINO_MIN_TILES 256
+#endif
+#ifndef WINO_MIN_TILES_WGRAD
+#define WINO_MIN_TILES_WGRAD 128
+#endif
 #ifndef WINO_DISABLE
 #define WINO_DISABLE 0
 #endif
 
 int ck_wino_use(const ck_conv_shape *s, int pass) {
     if (WINO_DISABLE || !ck_wino_shape_ok(s)) return 0;
-    if (s->cin < 64 || s->cout < 64) return 0;   // low-channel maps: direct kernels / GEMM
+    // Measured on the 2-core EPYC (OpenBLAS sgemm vs these transforms + 16 GEMMs):
+    //  * fewer than 64 channels: the direct kernels / plain GEMM stay (64 channels at
+    //    64x64 is a tie for forward / input grad, a 1.5x win for the weight grad);
+    //  * 4x4 maps: 2-10x slower (the filter transform and skinny GEMMs dominate);
+    //  * tiles over the batch (the GEMM width): forward and input grad need >= 256
+    //    (512->512 @16 batch 1 = 64 tiles is 1.5x slower, 256->256 @8 batch 8 = 128 tiles
+    //    a tie, 256 @8 batch 16 = 256 tiles 1.3x faster); the weight grad already wins
+    //    at 128 (its GEMM reduces over tiles, and there is no output transform).
+    if (s->cin < 64 || s->cout < 64) return 0;
+    if (s->h < WINO_MIN_HW || s->w < WINO_MIN_HW) return 0;
     const long tiles = (long)s->n * ((s->h + 1) / 2) * ((s->w + 1) / 2);
-    (void)pass;
-    // Few tiles (4x4 maps): the transforms and skinny GEMMs do not pay off.
-    return s->h >= 8 && s->w >= 8 && tiles >= 64;
+    return tiles >= (pass == CK_WINO_WEIGHT_GRAD ? WINO_MIN_TILES_WGRAD : WINO_MIN_TILES);
 }
 
 size_t ck_wino_workspace_floats(const ck_conv_shape *s, int pass) {
@@ -112,33 +137,56 @@ int ck_conv2d_uses_winograd(const ck_conv_shape *s, int pass) { return ck_wino_u
 static void filter_transform(const wplan *p, const float *weight, int flip, float *U) {
     const int C = p->C, K = p->K;
     const size_t KC = (size_t)K * C;
-    const long jobs = (long)K * C;
+    const int cb = (C + 7) / 8;   // blocks of 8 consecutive input channels
+    const long jobs = (long)K * cb;
+    // Element stride between consecutive c of the same tap: 9 (weight [K][C][3][3]) or
+    // 9 K (flip: weight [C][K][3][3]).
+    const int cstride = flip ? 9 * K : 9;
+    const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(cstride));
+    const __m256 half = _mm256_set1_ps(0.5f);
 #pragma omp parallel for schedule(static)
     for (long j = 0; j < jobs; j++) {
-        const int k = (int)(j / C), c = (int)(j % C);
-        float g[9];
-        if (!flip) {
-            memcpy(g, weight + (size_t)j * 9, sizeof g);
+        const int k = (int)(j / cb), c0 = (int)(j % cb) * 8;
+        const int nc = C - c0 < 8 ? C - c0 : 8;
+        const float *base = flip ? weight + ((size_t)c0 * K + k) * 9 : weight + ((size_t)k * C + c0) * 9;
+        __m256 g[9];
+        if (nc == 8) {
+            for (int i = 0; i < 9; i++) g[i] = _mm256_i32gather_ps(base + (flip ? 8 - i : i), idx, 4);
         } else {
-            const float *src = weight + ((size_t)c * K + k) * 9;
-            for (int i = 0; i < 9; i++) g[i] = src[8 - i];
+            float tmp[9][8];
+            for (int i = 0; i < 9; i++)
+                for (int l = 0; l < 8; l++) tmp[i][l] = l < nc ? base[(size_t)l * cstride + (flip ? 8 - i : i)] : 0.0f;
+            for (int i = 0; i < 9; i++) g[i] = _mm256_loadu_ps(tmp[i]);
         }
         // t = G g (4x3), then u = t Gᵀ (4x4).
-        float t[4][3];
+        __m256 t[4][3];
         for (int b = 0; b < 3; b++) {
-            const float g0 = g[b], g1 = g[3 + b], g2 = g[6 + b];
+            const __m256 g0 = g[b], g1 = g[3 + b], g2 = g[6 + b];
+            const __m256 s02 = _mm256_add_ps(g0, g2);
             t[0][b] = g0;
-            t[1][b] = 0.5f * (g0 + g1 + g2);
-            t[2][b] = 0.5f * (g0 - g1 + g2);
+            t[1][b] = _mm256_mul_ps(half, _mm256_add_ps(s02, g1));
+            t[2][b] = _mm256_mul_ps(half, _mm256_sub_ps(s02, g1));
             t[3][b] = g2;
         }
-        float *u = U + j;
+        float *u = U + (size_t)k * C + c0;
         for (int a = 0; a < 4; a++) {
-            const float t0 = t[a][0], t1 = t[a][1], t2 = t[a][2];
-            u[(size_t)(a * 4 + 0) * KC] = t0;
-            u[(size_t)(a * 4 + 1) * KC] = 0.5f * (t0 + t1 + t2);
-            u[(size_t)(a * 4 + 2) * KC] = 0.5f * (t0 - t1 + t2);
-            u[(size_t)(a * 4 + 3) * KC] = t2;
+            const __m256 t0 = t[a][0], t1 = t[a][1], t2 = t[a][2];
+            const __m256 s02 = _mm256_add_ps(t0, t2);
+            __m256 r[4];
+            r[0] = t0;
+            r[1] = _mm256_mul_ps(half, _mm256_add_ps(s02, t1));
+            r[2] = _mm256_mul_ps(half, _mm256_sub_ps(s02, t1));
+            r[3] = t2;
+            for (int q = 0; q < 4; q++) {
+                float *dst = u + (size_t)(a * 4 + q) * KC;
+                if (nc == 8) {
+                    _mm256_storeu_ps(dst, r[q]);
+                } else {
+                    float tmp[8];
+                    _mm256_storeu_ps(tmp, r[q]);
+                    for (int l = 0; l < nc; l++) dst[l] = tmp[l];
+                }
+            }
         }
     }
 }
@@ -201,7 +249,15 @@ static void input_transform(const wplan *p, const float *x, long r0, long nr, fl
                 const float *row = plane + (size_t)iy * W;
                 e[0] = 0.0f;
                 int k = 0;
-                // Full pairs: 2k < W and 2k + 1 < W.
+                // 8 pairs at a time: evens of row[2k..2k+15] -> o[k..], odds -> e[k+1..].
+                for (; 2 * k + 15 < W; k += 8) {
+                    const __m256 a = _mm256_loadu_ps(row + 2 * k), bq = _mm256_loadu_ps(row + 2 * k + 8);
+                    const __m256 ev = _mm256_shuffle_ps(a, bq, _MM_SHUFFLE(2, 0, 2, 0));
+                    const __m256 od = _mm256_shuffle_ps(a, bq, _MM_SHUFFLE(3, 1, 3, 1));
+                    _mm256_storeu_ps(o + k, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), _MM_SHUFFLE(3, 1, 2, 0))));
+                    _mm256_storeu_ps(e + k + 1, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(od), _MM_SHUFFLE(3, 1, 2, 0))));
+                }
+                // Remaining full pairs: 2k < W and 2k + 1 < W.
                 for (; 2 * k + 1 < W; k++) {
                     o[k] = row[2 * k];
                     e[k + 1] = row[2 * k + 1];

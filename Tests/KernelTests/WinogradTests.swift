@@ -1,7 +1,8 @@
 import CKernels
 import XCTest
 
-// Winograd F(2x2, 3x3) path of the conv kernels (3x3 / stride 1 / pad 1, >= 64 channels).
+// Winograd F(2x2, 3x3) path of the conv kernels (3x3 / stride 1 / pad 1, >= 64 channels,
+// >= 8x8 maps, >= 256 tiles of 2x2 outputs over the batch; 128 for the weight grad).
 //
 // Tolerance: 1e-4 of max |reference| (the bound the other conv tests and the model's
 // float64 reference fixtures use). F(2x2, 3x3) only uses transform coefficients 0, ±1, ±1/2:
@@ -158,18 +159,24 @@ final class WinogradTests: XCTestCase {
         t = ck_conv_shape(n: 16, cin: 256, h: 16, w: 16, cout: 256, kh: 1, kw: 1, stride: 1, pad: 0, ho: 0, wo: 0)
         ck_conv_shape_finish(&t)
         for pass in 0..<3 { XCTAssertEqual(ck_conv2d_uses_winograd(&t, Int32(pass)), 0) }
+        // 4x4 maps and small batches (few tiles) keep the existing paths.
+        s = shape(8, 512, 4, 4, 512)
+        for pass in 0..<3 { XCTAssertEqual(ck_conv2d_uses_winograd(&s, Int32(pass)), 0) }
+        s = shape(1, 512, 16, 16, 512)
+        XCTAssertEqual(ck_conv2d_uses_winograd(&s, 0), 0)
+        XCTAssertEqual(ck_conv2d_uses_winograd(&s, 1), 0)
     }
 
     func testOddAndEvenSizesBatchOne() {
-        check(1, 65, 15, 17, 70, seed: 11)    // odd H and W: partial tiles on both edges
-        check(1, 72, 16, 16, 66, seed: 12)    // even, cin != cout
-        check(1, 64, 16, 9, 80, seed: 13)     // even H, odd W
+        check(1, 65, 33, 31, 70, seed: 11)    // odd H and W: partial tiles on both edges
+        check(1, 72, 32, 32, 66, seed: 12)    // even, cin != cout
+        check(1, 64, 32, 35, 80, seed: 13)    // even H, odd W
     }
 
     func testOddAndEvenSizesBatchThree() {
-        check(3, 67, 9, 10, 64, seed: 21)     // odd H, channels not multiples of 8
-        check(3, 64, 12, 8, 81, seed: 22)     // even, cout not a multiple of 8
-        check(3, 99, 11, 13, 75, seed: 23)    // odd both
+        check(3, 67, 19, 18, 64, seed: 21)    // odd H, channels not multiples of 8
+        check(3, 64, 22, 24, 81, seed: 22)    // even, cout not a multiple of 8
+        check(3, 99, 21, 23, 75, seed: 23)    // odd both
     }
 
     func testStyleGANShapes() {
