@@ -40,14 +40,17 @@ func runGeneratorSuite(gemmGflops: Double) {
             let peak = peakResidentMiB()
             let flops = 2 * officialGeneratorGMAC[resolution]! * 1e9 * Double(batch)
             let frac = flops / t / 1e9 / gemmGflops
-            let target = resolution == 1024 ? 0.6 : 0.7
+            // Targets (issue): ≥ 60 % at 1024² batch 1 (and < 2 GiB), ≥ 70 % at 64² and 256².
+            let target: Double? = resolution == 1024 ? (batch == 1 ? 0.6 : nil) : 0.7
             let memoryOK = !(resolution == 1024 && batch == 1) || peak < 2048
+            let mark = target.map { frac >= $0 && memoryOK ? "PASS" : "FAIL" } ?? ""
             print(pad("\(resolution)x\(resolution)", 12) + lpad("\(batch)", 6) + lpad(fmt(t, 3), 9) +
                   lpad(fmt(Double(batch) / t, 2), 8) + lpad(fmt(flops / t / 1e9, 1), 9) + lpad(fmt(frac * 100, 0) + "%", 7) +
-                  lpad(fmt(target * 100, 0) + "%", 8) + lpad(fmt(peak, 0), 10) + "  " + (frac >= target && memoryOK ? "PASS" : "FAIL"))
+                  lpad(target.map { fmt($0 * 100, 0) + "%" } ?? "-", 8) + lpad(fmt(peak, 0), 10) + "  " + mark)
         }
     }
-    print("(memory target: peak under 2048 MiB at 1024x1024 batch 1; the model itself is ~100 MiB)")
+    print("(memory target: peak under 2048 MiB at 1024x1024 batch 1; the model itself is ~100 MiB. Above 100 % of")
+    print(" GEMM means Winograd convs do fewer multiplications than the official MAC count assumes.)")
     print("")
 }
 
