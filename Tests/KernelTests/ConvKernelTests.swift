@@ -1,57 +1,6 @@
 import CKernels
 import XCTest
 
-/// Tiny deterministic generator (SplitMix64) so the tests do not depend on StyleGANTensor.
-fileprivate struct ConvRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func float() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
-    mutating func int(_ range: ClosedRange<Int>) -> Int {
-        range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))
-    }
-    mutating func array(_ count: Int) -> [Float] { (0..<count).map { _ in float() } }
-}
-
-/// Workspace with guard values after the reported size, to catch overruns.
-fileprivate struct GuardedWorkspace {
-    static let guardCount = 256
-    static let sentinel: Float = 12345.678
-    var buffer: [Float]
-    let size: Int
-    init(size: Int) {
-        self.size = size
-        buffer = [Float](repeating: .nan, count: size + Self.guardCount)
-        for i in size..<(size + Self.guardCount) { buffer[i] = Self.sentinel }
-    }
-    var intact: Bool { buffer[size...].allSatisfy { $0 == Self.sentinel } }
-}
-
-fileprivate func maxRelativeDifference(_ a: [Float], _ ref: [Float]) -> Float {
-    precondition(a.count == ref.count)
-    var diff: Float = 0, scale: Float = 0
-    for i in 0..<a.count {
-        let d = abs(a[i] - ref[i])
-        diff = d.isNaN ? .infinity : max(diff, d)
-        scale = max(scale, abs(ref[i]))
-    }
-    return scale > 0 ? diff / scale : diff
-}
-
-fileprivate func dot(_ a: [Float], _ b: [Float]) -> Double {
-    var s = 0.0
-    for i in 0..<a.count { s += Double(a[i]) * Double(b[i]) }
-    return s
-}
-
-fileprivate func norm(_ a: [Float]) -> Double { dot(a, a).squareRoot() }
 
 final class ConvKernelTests: XCTestCase {
     // (n, cin, h, w, cout, k, stride, pad)
@@ -89,7 +38,7 @@ final class ConvKernelTests: XCTestCase {
         return s
     }
 
-    private func randomShapes(count: Int, rng: inout ConvRNG) -> [(Int, Int, Int, Int, Int, Int, Int, Int)] {
+    private func randomShapes(count: Int, rng: inout KernelTestRNG) -> [(Int, Int, Int, Int, Int, Int, Int, Int)] {
         var out: [(Int, Int, Int, Int, Int, Int, Int, Int)] = []
         while out.count < count {
             let k = [1, 2, 3, 3, 4, 5][rng.int(0...5)]
@@ -103,7 +52,7 @@ final class ConvKernelTests: XCTestCase {
     }
 
     /// Runs all three fast kernels against their naive twins and checks adjointness.
-    private func check(_ t: (Int, Int, Int, Int, Int, Int, Int, Int), rng: inout ConvRNG,
+    private func check(_ t: (Int, Int, Int, Int, Int, Int, Int, Int), rng: inout KernelTestRNG,
                        file: StaticString = #filePath, line: UInt = #line) {
         var s = makeShape(t)
         let n = Int(s.n), cin = Int(s.cin), h = Int(s.h), w = Int(s.w), cout = Int(s.cout)
@@ -151,18 +100,18 @@ final class ConvKernelTests: XCTestCase {
     }
 
     func testFixedShapesAgainstNaive() {
-        var rng = ConvRNG(seed: 1)
+        var rng = KernelTestRNG(seed: 1)
         for t in Self.fixedShapes { check(t, rng: &rng) }
     }
 
     func testRandomShapesAgainstNaive() {
-        var rng = ConvRNG(seed: 2)
+        var rng = KernelTestRNG(seed: 2)
         for t in randomShapes(count: 40, rng: &rng) { check(t, rng: &rng) }
     }
 
     func testNonSquareKernelNaiveAdjoint() {
         // The fast kernels accept kh != kw too; compare against naive.
-        var rng = ConvRNG(seed: 3)
+        var rng = KernelTestRNG(seed: 3)
         var s = ck_conv_shape(n: 2, cin: 3, h: 9, w: 70, cout: 5, kh: 1, kw: 3, stride: 1, pad: 1, ho: 0, wo: 0)
         ck_conv_shape_finish(&s)
         let x = rng.array(2 * 3 * 9 * 70), wt = rng.array(5 * 3 * 3)

@@ -1,23 +1,6 @@
 import CKernels
 import XCTest
 
-/// Tiny deterministic generator (SplitMix64) so the tests do not depend on StyleGANTensor.
-fileprivate struct UpfirdnRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func float() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
-    mutating func int(_ range: ClosedRange<Int>) -> Int {
-        range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))
-    }
-    mutating func array(_ count: Int) -> [Float] { (0..<count).map { _ in float() } }
-}
 
 fileprivate struct Config {
     var planes, h, w, upx, upy, downx, downy, padx0, padx1, pady0, pady1: Int
@@ -61,24 +44,10 @@ fileprivate func resample(_ c: Config, _ x: [Float], naive: Bool = false) -> [Fl
     return y
 }
 
-fileprivate func maxRelativeDifference(_ a: [Float], _ ref: [Float]) -> Float {
-    var diff: Float = 0, scale: Float = 0
-    for i in 0..<a.count {
-        let d = abs(a[i] - ref[i])
-        diff = d.isNaN ? .infinity : max(diff, d)
-        scale = max(scale, abs(ref[i]))
-    }
-    return scale > 0 ? diff / scale : diff
-}
 
-fileprivate func dot(_ a: [Float], _ b: [Float]) -> Double {
-    var s = 0.0
-    for i in 0..<a.count { s += Double(a[i]) * Double(b[i]) }
-    return s
-}
 
 final class UpfirdnKernelTests: XCTestCase {
-    private func randomConfigs(count: Int, rng: inout UpfirdnRNG) -> [Config] {
+    private func randomConfigs(count: Int, rng: inout KernelTestRNG) -> [Config] {
         var out: [Config] = []
         while out.count < count {
             let fw = rng.int(1...4), fh = rng.int(1...4)
@@ -95,7 +64,7 @@ final class UpfirdnKernelTests: XCTestCase {
     }
 
     /// The StyleGAN configurations (which take the fast paths) with random filters and odd sizes.
-    private func styleganConfigs(rng: inout UpfirdnRNG) -> [Config] {
+    private func styleganConfigs(rng: inout KernelTestRNG) -> [Config] {
         var out: [Config] = []
         for (h, w) in [(4, 4), (7, 5), (1, 9), (16, 33)] {
             let planes = rng.int(1...4)
@@ -112,7 +81,7 @@ final class UpfirdnKernelTests: XCTestCase {
     }
 
     func testFastMatchesNaive() {
-        var rng = UpfirdnRNG(seed: 11)
+        var rng = KernelTestRNG(seed: 11)
         for c in randomConfigs(count: 60, rng: &rng) + styleganConfigs(rng: &rng) {
             let x = rng.array(c.planes * c.h * c.w)
             let d = maxRelativeDifference(resample(c, x), resample(c, x, naive: true))
@@ -121,7 +90,7 @@ final class UpfirdnKernelTests: XCTestCase {
     }
 
     func testLargePlaneFastMatchesNaive() {
-        var rng = UpfirdnRNG(seed: 12)
+        var rng = KernelTestRNG(seed: 12)
         let c = Config(planes: 3, h: 67, w: 130, upx: 1, upy: 1, downx: 1, downy: 1,
                        padx0: 1, padx1: 1, pady0: 1, pady1: 1, fx: [0.25, 0.5, 0.25], fy: [0.25, 0.5, 0.25])
         let x = rng.array(c.planes * c.h * c.w)
@@ -129,7 +98,7 @@ final class UpfirdnKernelTests: XCTestCase {
     }
 
     func testNearestUpsampleReplicates() {
-        var rng = UpfirdnRNG(seed: 13)
+        var rng = KernelTestRNG(seed: 13)
         let c = Config(planes: 2, h: 3, w: 5, upx: 2, upy: 2, downx: 1, downy: 1,
                        padx0: 1, padx1: 0, pady0: 1, pady1: 0, fx: [1, 1], fy: [1, 1])
         let x = rng.array(2 * 3 * 5)
@@ -142,7 +111,7 @@ final class UpfirdnKernelTests: XCTestCase {
     }
 
     func testBoxDownsampleAverages() {
-        var rng = UpfirdnRNG(seed: 14)
+        var rng = KernelTestRNG(seed: 14)
         let c = Config(planes: 2, h: 4, w: 6, upx: 1, upy: 1, downx: 2, downy: 2,
                        padx0: 0, padx1: 0, pady0: 0, pady1: 0, fx: [0.5, 0.5], fy: [0.5, 0.5])
         let x = rng.array(2 * 4 * 6)
@@ -168,7 +137,7 @@ final class UpfirdnKernelTests: XCTestCase {
     }
 
     func testAdjoint() {
-        var rng = UpfirdnRNG(seed: 15)
+        var rng = KernelTestRNG(seed: 15)
         for c in randomConfigs(count: 60, rng: &rng) + styleganConfigs(rng: &rng) {
             let a = c.adjoint
             let sa = a.shape

@@ -14,37 +14,8 @@ import XCTest
 // 1e-4 leaves two orders of magnitude of margin while still catching any wrong tap,
 // tile offset or crop (those give errors of order 1e-1).
 
-/// SplitMix64, as in ConvKernelTests (kept separate so the files stay independent).
-fileprivate struct WinoRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func float() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
-    mutating func array(_ count: Int) -> [Float] { (0..<count).map { _ in float() } }
-}
 
-fileprivate func winoMaxRelDiff(_ a: [Float], _ ref: [Float]) -> Float {
-    precondition(a.count == ref.count)
-    var diff: Float = 0, scale: Float = 0
-    for i in 0..<a.count {
-        let d = abs(a[i] - ref[i])
-        diff = d.isNaN ? .infinity : max(diff, d)
-        scale = max(scale, abs(ref[i]))
-    }
-    return scale > 0 ? diff / scale : diff
-}
 
-fileprivate func winoDot(_ a: [Float], _ b: [Float]) -> Double {
-    var s = 0.0
-    for i in 0..<a.count { s += Double(a[i]) * Double(b[i]) }
-    return s
-}
 
 /// a [n, c, hw] restricted to images `bs` and channels `cs`.
 fileprivate func sliceNC(_ a: [Float], c: Int, hw: Int, _ bs: [Int], _ cs: [Int]) -> [Float] {
@@ -95,7 +66,7 @@ final class WinogradTests: XCTestCase {
                                file: file, line: line)
             }
         }
-        var rng = WinoRNG(seed: seed)
+        var rng = KernelTestRNG(seed: seed)
         let hw = h * w
         let x = rng.array(n * cin * hw), wt = rng.array(cout * cin * 9), g = rng.array(n * cout * hw)
         let wsSize = Int(ck_conv2d_workspace_floats(&s))
@@ -118,26 +89,26 @@ final class WinogradTests: XCTestCase {
         var sf = shape(bs.count, cin, h, w, cos.count)
         var yRef = [Float](repeating: 0, count: bs.count * cos.count * hw)
         ck_conv2d_forward_naive(&sf, sliceNC(x, c: cin, hw: hw, bs, allCi), sliceW(wt, cin: cin, cos, allCi), &yRef)
-        let ef = winoMaxRelDiff(sliceNC(y, c: cout, hw: hw, bs, cos), yRef)
+        let ef = maxRelativeDifference(sliceNC(y, c: cout, hw: hw, bs, cos), yRef)
         XCTAssertLessThan(ef, 1e-4, "forward \(label)", file: file, line: line)
 
         // Input grad: gx[bs, cis] = conv_transpose(gy[bs, :], w[:, cis]).
         var sd = shape(bs.count, cis.count, h, w, cout)
         var gxRef = [Float](repeating: 0, count: bs.count * cis.count * hw)
         ck_conv2d_input_grad_naive(&sd, sliceNC(g, c: cout, hw: hw, bs, allCo), sliceW(wt, cin: cin, allCo, cis), &gxRef)
-        let ed = winoMaxRelDiff(sliceNC(gx, c: cin, hw: hw, bs, cis), gxRef)
+        let ed = maxRelativeDifference(sliceNC(gx, c: cin, hw: hw, bs, cis), gxRef)
         XCTAssertLessThan(ed, 1e-4, "input grad \(label)", file: file, line: line)
 
         // Weight grad: gw[cos, cis] from x[:, cis] and gy[:, cos] over the whole batch.
         var sw = shape(n, cis.count, h, w, cos.count)
         var gwRef = [Float](repeating: 0, count: cos.count * cis.count * 9)
         ck_conv2d_weight_grad_naive(&sw, sliceNC(x, c: cin, hw: hw, allB, cis), sliceNC(g, c: cout, hw: hw, allB, cos), &gwRef)
-        let ew = winoMaxRelDiff(sliceW(gw, cin: cin, cos, cis), gwRef)
+        let ew = maxRelativeDifference(sliceW(gw, cin: cin, cos, cis), gwRef)
         XCTAssertLessThan(ew, 1e-4, "weight grad \(label)", file: file, line: line)
 
         // Adjointness over the full tensors: <conv(x, w), g> = <x, dgrad(g, w)> = <w, wgrad(x, g)>.
-        let a = winoDot(y, g), b = winoDot(x, gx), c = winoDot(wt, gw)
-        let scale = winoDot(y, y).squareRoot() * winoDot(g, g).squareRoot() + 1e-30
+        let a = dot(y, g), b = dot(x, gx), c = dot(wt, gw)
+        let scale = dot(y, y).squareRoot() * dot(g, g).squareRoot() + 1e-30
         XCTAssertLessThan(abs(a - b) / scale, 1e-5, "adjoint x \(label)", file: file, line: line)
         XCTAssertLessThan(abs(a - c) / scale, 1e-5, "adjoint w \(label)", file: file, line: line)
         print("winograd \(label): max rel err fwd \(ef) dgrad \(ed) wgrad \(ew)")
