@@ -25,6 +25,7 @@ struct Interpolate: ParsableCommand {
     @OptionGroup var truncation: TruncationOptions
     @Option(help: "Frames per forward pass.") var batch = 8
     @Option(help: "Frame rate in the printed ffmpeg command.") var fps = 30
+    @Flag(help: "Write all frames side by side into one strip.png instead of numbered frames.") var strip = false
     @Option(help: "Output directory.") var outdir: String
     @OptionGroup var global: GlobalOptions
 
@@ -58,6 +59,7 @@ struct Interpolate: ParsableCommand {
 
         print("rendering \(frames.count) frames from \(path) (\(space.rawValue)-space \(mode.rawValue))")
         var progress = Progress(total: frames.count, label: "interpolate")
+        var stripImages: [RGBImage] = []
         for start in stride(from: 0, to: frames.count, by: batch) {
             let chunk = Array(frames[start..<min(start + batch, frames.count)])
             let images = withoutGradients { () -> Tensor in
@@ -66,9 +68,15 @@ struct Interpolate: ParsableCommand {
                 return g.synthesize(g.dlatents(from: w, psi: truncation.psi, cutoff: truncation.cutoff), noise: .constant)
             }
             for (k, image) in ImageConversion.images(from: images).enumerated() {
+                if strip { stripImages.append(image); continue }
                 try PNG.write(image, to: "\(outdir)/frame\(String(format: "%05d", start + k)).png")
             }
             progress.update(start + chunk.count)
+        }
+        if strip {
+            try PNG.write(ImageConversion.grid(stripImages, columns: stripImages.count), to: "\(outdir)/strip.png")
+            print("wrote \(outdir)/strip.png (\(frames.count) frames)")
+            return
         }
         print("wrote \(frames.count) frames to \(outdir)/; make a video with:")
         print("  ffmpeg -framerate \(fps) -i \(outdir)/frame%05d.png -c:v libx264 -pix_fmt yuv420p -crf 18 walk.mp4")

@@ -89,6 +89,11 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(looped.status, 0, looped.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/loop").count, 6)
 
+        let strip = try run(["interpolate", "--weights", weights, "--seeds", "1,2", "--frames-per-seed", "5", "--strip", "--outdir", "\(dir)/strip"])
+        XCTAssertEqual(strip.status, 0, strip.stderr)
+        let s = try PNG.read(path: "\(dir)/strip/strip.png")
+        XCTAssertEqual([s.width, s.height], [16 * 6, 16])
+
         let mix = try run(["mix", "--weights", weights, "--rows", "1,2", "--cols", "3,4,5", "--styles", "0-1", "--output", "\(dir)/mix.png"])
         XCTAssertEqual(mix.status, 0, mix.stderr)
         let m = try PNG.read(path: "\(dir)/mix.png")

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Turns a training run into the bundled model: exports the EMA generator of the latest
+# (or a given) snapshot as float16 to weights/faces64.safetensors, renders the uncurated
+# sample grid (seeds 0-63, psi 0.7) and a two-seed interpolation strip, and computes SWD
+# against the training data for the last few snapshots (the figures the model card needs).
+#
+#   tools/bundle_model.sh RUN_DIR DATA_DIR [SNAPSHOT] [SWD_IMAGES]
+#
+# Writes weights/faces64.safetensors, weights/samples-psi0.7.png, weights/interpolation.png
+# and prints the SWD table and the run's wall time. Needs a release build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+run=${1:?run directory}
+data=${2:?training data directory}
+snapshot=${3:-$(ls "$run"/network-snapshot-*.safetensors | sort | tail -1)}
+swd_images=${4:-4096}
+bin=.build/release/stylegan
+[ -x "$bin" ] || swift build -c release --product stylegan
+
+kimg=$(basename "$snapshot" .safetensors | sed 's/network-snapshot-0*//')
+"$bin" export "$snapshot" weights/faces64.safetensors --fp16 \
+    --meta "trained_kimg=${kimg:-0}" --meta "training_data=UTKFace aligned & cropped, 64x64 (non-commercial research use only)"
+"$bin" generate --weights weights/faces64.safetensors --seeds 0-63 --psi 0.7 --grid --columns 8 --outdir /tmp/bundle-grid
+cp /tmp/bundle-grid/grid.png weights/samples-psi0.7.png
+"$bin" interpolate --weights weights/faces64.safetensors --seeds 1,2 --frames-per-seed 9 --strip --outdir /tmp/bundle-walk
+cp /tmp/bundle-walk/strip.png weights/interpolation.png
+echo "SWD (x1e3) against $data, $swd_images images per set:"
+for s in $(ls "$run"/network-snapshot-*.safetensors | sort | tail -4); do
+    echo "== $(basename "$s")"
+    "$bin" metrics swd --weights "$s" --data "$data" --num "$swd_images" | grep SWD
+done
+echo "wall time (s) from stats.jsonl:"
+python3 -c "import json,sys; print(sum(json.loads(l).get('sec_per_tick',0) for l in open('$run/stats.jsonl')))"
