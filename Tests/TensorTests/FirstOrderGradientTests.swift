@@ -45,6 +45,9 @@ final class FirstOrderGradientTests: XCTestCase {
         assertGradients([x]) { weightedSum(pad($0[0], axis: 2, before: 1, after: 2)) }
         let y = r.normal([2, 1, 4, 5])
         assertGradients([x, y]) { weightedSum(concat([$0[0], $0[1]], axis: 1)) }
+        assertGradients([x]) { weightedSum(permute($0[0], [2, 0, 3, 1])) }
+        XCTAssertEqual(permute(x, [3, 2, 1, 0]).shape, [5, 4, 3, 2])
+        XCTAssertEqual(permute(x, [1, 0, 2, 3]).scalars[1 * 40 + 0 * 20 + 3 * 5 + 4], x.scalars[0 * 60 + 1 * 20 + 3 * 5 + 4])
     }
 
     func testMatmulAllTranspositions() {
