@@ -47,7 +47,10 @@ final class FirstOrderGradientTests: XCTestCase {
         assertGradients([x, y]) { weightedSum(concat([$0[0], $0[1]], axis: 1)) }
         assertGradients([x]) { weightedSum(permute($0[0], [2, 0, 3, 1])) }
         XCTAssertEqual(permute(x, [3, 2, 1, 0]).shape, [5, 4, 3, 2])
-        XCTAssertEqual(permute(x, [1, 0, 2, 3]).scalars[1 * 40 + 0 * 20 + 3 * 5 + 4], x.scalars[0 * 60 + 1 * 20 + 3 * 5 + 4])
+        // x [2, 3, 4, 5] → [3, 2, 4, 5]: element (c 1, n 0, h 3, w 4) is x's (n 0, c 1, h 3, w 4).
+        let swapped = permute(x, [1, 0, 2, 3]).scalars
+        let (at, from): (Int, Int) = (40 + 15 + 4, 20 + 15 + 4)
+        XCTAssertEqual(swapped[at], x.scalars[from])
     }
 
     func testMatmulAllTranspositions() {
