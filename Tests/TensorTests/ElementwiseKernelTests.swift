@@ -112,3 +112,23 @@ final class ElementwiseKernelTests: XCTestCase {
         XCTAssertEqual(ck_all_finite([1, 2, 3], 3), 1)
     }
 }
+
+/// Counter-based Gaussian noise: right moments, and the same values for any thread count.
+final class RandomNormalTests: XCTestCase {
+    func testMomentsAndThreadIndependence() {
+        let previous = Threads.current
+        defer { Threads.configure(previous) }
+        Threads.configure(1)
+        let one = Tensor.randomNormal([200_001], seed: 42).scalars
+        Threads.configure(max(Threads.cores, 2))
+        let many = Tensor.randomNormal([200_001], seed: 42).scalars
+        XCTAssertEqual(one, many)
+        let n = Double(one.count)
+        let m = one.reduce(0.0) { $0 + Double($1) } / n
+        let v = one.reduce(0.0) { $0 + (Double($1) - m) * (Double($1) - m) } / n
+        XCTAssertEqual(m, 0, accuracy: 0.01)
+        XCTAssertEqual(v, 1, accuracy: 0.02)
+        XCTAssertNotEqual(Tensor.randomNormal([8], seed: 43).scalars, Array(one.prefix(8)))
+        XCTAssertEqual(Tensor.randomNormal([8], seed: 42).scalars, Array(one.prefix(8)), "a prefix does not depend on the length")
+    }
+}
