@@ -56,3 +56,26 @@ final class ResumeTests: XCTestCase {
         XCTAssertTrue(stats[0].contains("\"lossG\"") && stats[0].contains("\"img_per_s\""))
     }
 }
+
+/// The EMA generator follows ema ← G + β(ema − G) with β = 0.5^(batch / half-life), and
+/// copies w̄ from G.
+final class EMATests: XCTestCase {
+    func testEMAFollowsTheGeneratorTrajectory() throws {
+        let dir = try temporaryDirectory(self)
+        try writeSyntheticDataset(dir, count: 8, size: 8)
+        let options = tinyOptions(data: dir)
+        let trainer = try Trainer(options: options, dataset: try ImageDataset(directory: dir, resolution: 8))
+        var expected = trainer.emaGenerator.params.flat.scalars
+        XCTAssertEqual(expected, trainer.generator.params.flat.scalars, "G_ema starts as a copy of G")
+        for _ in 0..<3 {
+            let s = trainer.trainStep()
+            let beta = Float(pow(0.5, Double(s.minibatch) / (options.emaHalfLifeKimg * 1000)))
+            let g = trainer.generator.params.flat.scalars
+            expected = zip(expected, g).map { e, p in p + beta * (e - p) }
+        }
+        let actual = trainer.emaGenerator.params.flat.scalars
+        for (a, e) in zip(actual, expected) { XCTAssertEqual(a, e, accuracy: 1e-5 * max(1, abs(e))) }
+        XCTAssertNotEqual(actual, trainer.generator.params.flat.scalars)
+        XCTAssertEqual(trainer.emaGenerator.dlatentAvg.scalars, trainer.generator.dlatentAvg.scalars)
+    }
+}
