@@ -73,6 +73,7 @@ public final class Trainer {
             adamG.reset()
             adamD.reset()
             phaseKey = key
+            BufferPool.drainShared()   // the previous phase's tensor sizes will not recur
         }
 
         // D step: logistic loss on reals and (constant) fakes, plus R1 on reals.
