@@ -119,11 +119,14 @@ public struct SlicedWasserstein: Sendable {
                 for i in 0..<dim { dirs[i * directionsPerRepeat + j] /= norm }
             }
             let d = Tensor(shape: [dim, directionsPerRepeat], values: dirs)
-            let (pa, pb) = withoutGradients { (matmul(ta, d).scalars, matmul(tb, d).scalars) }
+            // Projections as [directions, descriptors]: each direction's values contiguous.
+            let (pa, pb) = withoutGradients {
+                (matmul(d, ta, transposeA: true, transposeB: true).scalars, matmul(d, tb, transposeA: true, transposeB: true).scalars)
+            }
             var sum = 0.0
             for j in 0..<directionsPerRepeat {
-                let ca = (0..<na).map { pa[$0 * directionsPerRepeat + j] }.sorted()
-                let cb = (0..<nb).map { pb[$0 * directionsPerRepeat + j] }.sorted()
+                let ca = pa[(j * na)..<((j + 1) * na)].sorted()
+                let cb = pb[(j * nb)..<((j + 1) * nb)].sorted()
                 for i in 0..<min(na, nb) { sum += Double(abs(ca[i] - cb[i])) }
             }
             total += sum / Double(min(na, nb) * directionsPerRepeat)
