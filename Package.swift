@@ -62,7 +62,7 @@ let package = Package(
         ),
 
         .testTarget(name: "KernelTests", dependencies: ["CKernels", "StyleGANTensor"]),
-        .testTarget(name: "TensorTests", dependencies: ["StyleGANTensor", "CKernels"]),
+        .testTarget(name: "TensorTests", dependencies: ["StyleGANTensor", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelTests", dependencies: ["StyleGANModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["StyleGANTraining"]),
         .testTarget(name: "CLITests", dependencies: ["StyleGANModel", "stylegan"]),

@@ -67,19 +67,19 @@ final class ConvKernelTests: XCTestCase {
         var y = [Float](repeating: .nan, count: g.count)
         ck_conv2d_forward_naive(&s, x, wt, &yRef)
         ws.buffer.withUnsafeMutableBufferPointer { ck_conv2d_forward(&s, x, wt, &y, $0.baseAddress) }
-        XCTAssertLessThan(maxRelativeDifference(y, yRef), 1e-4, "forward \(label)", file: file, line: line)
+        assertMatchesReference(y, yRef, "forward \(label)", file: file, line: line)
 
         var gxRef = [Float](repeating: 0, count: x.count)
         var gx = [Float](repeating: .nan, count: x.count)
         ck_conv2d_input_grad_naive(&s, g, wt, &gxRef)
         ws.buffer.withUnsafeMutableBufferPointer { ck_conv2d_input_grad(&s, g, wt, &gx, $0.baseAddress) }
-        XCTAssertLessThan(maxRelativeDifference(gx, gxRef), 1e-4, "input grad \(label)", file: file, line: line)
+        assertMatchesReference(gx, gxRef, "input grad \(label)", file: file, line: line)
 
         var gwRef = [Float](repeating: 0, count: wt.count)
         var gw = [Float](repeating: .nan, count: wt.count)
         ck_conv2d_weight_grad_naive(&s, x, g, &gwRef)
         ws.buffer.withUnsafeMutableBufferPointer { ck_conv2d_weight_grad(&s, x, g, &gw, $0.baseAddress) }
-        XCTAssertLessThan(maxRelativeDifference(gw, gwRef), 1e-4, "weight grad \(label)", file: file, line: line)
+        assertMatchesReference(gw, gwRef, "weight grad \(label)", file: file, line: line)
 
         XCTAssertTrue(ws.intact, "workspace overrun \(label)", file: file, line: line)
 
@@ -119,7 +119,7 @@ final class ConvKernelTests: XCTestCase {
         var ws = [Float](repeating: 0, count: Int(ck_conv2d_workspace_floats(&s)))
         ck_conv2d_forward_naive(&s, x, wt, &yRef)
         ck_conv2d_forward(&s, x, wt, &y, &ws)
-        XCTAssertLessThan(maxRelativeDifference(y, yRef), 1e-4)
+        assertMatchesReference(y, yRef)
     }
 
     func testRunsOnSeveralThreadsWhenAvailable() {

@@ -52,3 +52,10 @@ func dot(_ a: [Float], _ b: [Float]) -> Double {
 }
 
 func norm(_ a: [Float]) -> Double { dot(a, a).squareRoot() }
+
+/// Asserts a fast kernel's output matches its naive reference within `tolerance`
+/// (max |difference| relative to max |reference|).
+func assertMatchesReference(_ a: [Float], _ ref: [Float], tolerance: Float = 1e-4, _ message: String = "",
+                            file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertLessThan(maxRelativeDifference(a, ref), tolerance, message, file: file, line: line)
+}

@@ -36,10 +36,10 @@ final class DatasetTests: XCTestCase {
 
     func testFolderWithoutUsableImagesIsAnErrorUpFront() throws {
         let dir = try temporaryDirectory(self)
-        XCTAssertThrowsError(try ImageDataset(directory: dir, resolution: 8)) { XCTAssertTrue("\($0)".contains("no PNG or JPEG")) }
+        assertThrows(try ImageDataset(directory: dir, resolution: 8), containing: "no PNG or JPEG")
         try Data("x".utf8).write(to: URL(fileURLWithPath: "\(dir)/a.png"))
-        XCTAssertThrowsError(try ImageDataset(directory: dir, resolution: 8)) { XCTAssertTrue("\($0)".contains("none of the 1 image files")) }
-        XCTAssertThrowsError(try ImageDataset(directory: "\(dir)/missing", resolution: 8)) { XCTAssertTrue("\($0)".contains("no such directory")) }
+        assertThrows(try ImageDataset(directory: dir, resolution: 8), containing: "none of the 1 image files")
+        assertThrows(try ImageDataset(directory: "\(dir)/missing", resolution: 8), containing: "no such directory")
     }
 
     func testResizeFilters() {

@@ -69,3 +69,11 @@ func tinyOptions(data: String, resolution: Int = 8) -> TrainingOptions {
     o.seed = 5
     return o
 }
+
+/// Asserts that `body` throws an error whose message contains `fragment`.
+func assertThrows<T>(_ body: @autoclosure () throws -> T, containing fragment: String,
+                     file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertThrowsError(try body(), file: file, line: line) { error in
+        XCTAssertTrue("\(error)".contains(fragment), "message was: \(error)", file: file, line: line)
+    }
+}
