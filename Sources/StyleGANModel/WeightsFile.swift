@@ -16,7 +16,10 @@ public struct WeightsError: Error, CustomStringConvertible {
 /// `Gs/dlatent_avg`, `D/4x4/Dense1/bias`. Values are the raw (un-scaled) variables in the
 /// official TensorFlow layouts (conv [kh, kw, in, out], dense [in, out]), so a converted
 /// official pickle is a renaming, not a recomputation. `__metadata__` holds
-/// `format` = `stylegan-swift`, `config` = the `StyleGANConfig` JSON, and any extra keys.
+/// `format` = `stylegan-swift`, `config` = the `StyleGANConfig` JSON, `lod` = the
+/// generators' level of detail (the official non-trainable `lod` variable, kept as
+/// metadata: "0" for a finished model, fractional in a mid-training snapshot; absent
+/// means 0), and any extra keys.
 public struct ModelWeights {
     public static let format = "stylegan-swift"
 
@@ -68,6 +71,7 @@ public struct ModelWeights {
         var meta = metadata
         meta["format"] = Self.format
         meta["config"] = config.jsonString()
+        if let g = samplingGenerator { meta["lod"] = String(g.lod) }
         try SafeTensorsFile(tensors: tensors, metadata: meta).write(to: path)
     }
 
@@ -115,9 +119,19 @@ public struct ModelWeights {
             return g
         }
 
+        var lod: Float = 0
+        if let text = file.metadata["lod"] {
+            let maxLod = Float(config.log2Resolution - 2)
+            guard let value = Float(text), value >= 0, value <= maxLod else {
+                throw WeightsError(path, "metadata lod '\(text)' is not a number in [0, \(Int(maxLod))]")
+            }
+            lod = value
+        }
         var weights = ModelWeights(config: config)
         weights.generator = try loadGenerator("G")
         weights.emaGenerator = try loadGenerator("Gs")
+        weights.generator?.lod = lod
+        weights.emaGenerator?.lod = lod
         if file.tensors.keys.contains(where: { $0.hasPrefix("D/") }) {
             weights.discriminator = try loadSet("D", Discriminator(config: config).parameterSpecs)
         }
@@ -130,7 +144,7 @@ public struct ModelWeights {
         guard weights.generator != nil || weights.emaGenerator != nil || weights.discriminator != nil else {
             throw WeightsError(path, "holds no network (no tensor starts with G/, Gs/ or D/)")
         }
-        weights.metadata = file.metadata.filter { $0.key != "format" && $0.key != "config" }
+        weights.metadata = file.metadata.filter { !["format", "config", "lod"].contains($0.key) }
         return weights
     }
 

@@ -51,6 +51,7 @@ public final class Trainer {
         self.dataset = dataset
         rng = CounterRandom(seed: options.seed)
         generator = Generator(config: options.config, seed: options.seed &+ 1)
+        generator.lod = options.schedule.lod(atKimg: 0)
         emaGenerator = Generator(copying: generator)
         discriminator = Discriminator(config: options.config)
         discriminatorParams = ParameterSet(specs: discriminator.parameterSpecs, seed: options.seed &+ 2)
@@ -75,6 +76,8 @@ public final class Trainer {
             phaseKey = key
             BufferPool.drainShared()   // the previous phase's tensor sizes will not recur
         }
+        generator.lod = lod        // the official G and Gs carry the lod they are trained at
+        emaGenerator.lod = lod
 
         // D step: logistic loss on reals and (constant) fakes, plus R1 on reals.
         let reals = realBatch(batch: batch, progression: progression).requiringGrad()
@@ -150,8 +153,11 @@ public final class Trainer {
     /// The run's state as a weights file (G, Gs, D, optimiser moments, counters).
     public func snapshot() -> ModelWeights {
         var w = ModelWeights(config: options.config, generator: generator, emaGenerator: emaGenerator, discriminator: discriminatorParams)
-        w.extraTensors = ["train/adam_g_m": adamG.m, "train/adam_g_v": adamG.v,
-                          "train/adam_d_m": adamD.m, "train/adam_d_v": adamD.v]
+        w.extraTensors = ["train/adam_g_v": adamG.v, "train/adam_d_v": adamD.v]
+        // With β1 = 0 the first moment is just the last gradient, overwritten before its
+        // next use, so it is not stored (a quarter of the snapshot).
+        if adamG.beta1 != 0 { w.extraTensors["train/adam_g_m"] = adamG.m }
+        if adamD.beta1 != 0 { w.extraTensors["train/adam_d_m"] = adamD.m }
         let state = TrainingState(kimg: kimg, step: step, adamGStep: adamG.step, adamDStep: adamD.step,
                                   phaseKey: phaseKey, skippedUpdates: skippedUpdates)
         w.metadata["training_state"] = state.json
@@ -181,15 +187,24 @@ public final class Trainer {
         emaGenerator.params.assign(from: gs.params)
         emaGenerator.dlatentAvg = gs.dlatentAvg.copy()
         emaGenerator.noiseMaps = gs.noiseMaps
+        generator.lod = g.lod
+        emaGenerator.lod = gs.lod
         discriminatorParams.assign(from: d)
-        func moments(_ name: String, _ count: Int) throws -> [Float] {
-            guard let t = weights.extraTensors["train/\(name)"], t.count == count else {
-                throw WeightsError(path, "snapshot lacks optimiser state train/\(name) of \(count) values")
+        func moments(_ name: String, _ count: Int, optional: Bool = false) throws -> [Float] {
+            guard let t = weights.extraTensors["train/\(name)"] else {
+                if optional { return [Float](repeating: 0, count: count) }
+                throw WeightsError(path, "snapshot lacks optimiser state train/\(name)")
+            }
+            guard t.count == count else {
+                throw WeightsError(path, "optimiser state train/\(name) has \(t.count) values, expected \(count)")
             }
             return t.scalars
         }
-        adamG.restore(m: try moments("adam_g_m", adamG.m.count), v: try moments("adam_g_v", adamG.v.count), step: state.adamGStep)
-        adamD.restore(m: try moments("adam_d_m", adamD.m.count), v: try moments("adam_d_v", adamD.v.count), step: state.adamDStep)
+        // The first moments are absent when β1 = 0 (see `snapshot()`).
+        adamG.restore(m: try moments("adam_g_m", adamG.m.count, optional: adamG.beta1 == 0),
+                      v: try moments("adam_g_v", adamG.v.count), step: state.adamGStep)
+        adamD.restore(m: try moments("adam_d_m", adamD.m.count, optional: adamD.beta1 == 0),
+                      v: try moments("adam_d_v", adamD.v.count), step: state.adamDStep)
         kimg = state.kimg
         step = state.step
         phaseKey = state.phaseKey

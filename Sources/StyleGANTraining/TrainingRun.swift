@@ -80,16 +80,16 @@ public final class TrainingRun {
                 ]
                 for (k, v) in sums { record[k] = v / Double(max(steps, 1)) }
                 if o.swdTicks > 0 && tickIndex % o.swdTicks == 0 {
-                    for (k, v) in try evaluateSWD(lod: s.lod) { record[k] = v }
+                    for (k, v) in try evaluateSWD() { record[k] = v }
                 }
-                try tick(record, lod: s.lod, snapshot: tickIndex % o.snapshotTicks == 0 || trainer.kimg >= o.totalKimg)
+                try tick(record, snapshot: tickIndex % o.snapshotTicks == 0 || trainer.kimg >= o.totalKimg)
                 sums = [:]; steps = 0; tickImages = 0; tickStart = Date()
             }
         }
         if stop() { try writeSnapshot() }
     }
 
-    private func tick(_ record: [String: Double], lod: Float, snapshot: Bool) throws {
+    private func tick(_ record: [String: Double], snapshot: Bool) throws {
         history.append(record)
         let line = Trainer.encode(record)
         let stats = path("stats.jsonl")
@@ -103,16 +103,15 @@ public final class TrainingRun {
         var text = "tick \(Int(record["tick"]!)) kimg \(f("kimg", 1)) res \(Int(record["resolution"]!)) lod \(f("lod", 2)) minibatch \(Int(record["minibatch"]!)) lossG \(f("lossG")) lossD \(f("lossD")) r1 \(f("r1", 4)) \(f("img_per_s", 2)) img/s \(f("sec_per_tick", 0)) s/tick"
         if let swd = record["swd_avg"] { text += " swd_avg \(String(format: "%.2f", swd))" }
         log(text)
-        try writeGrid(lod: lod)
+        try writeGrid()
         try TrainingPlot.write(history: history, to: path("plot.png"))
         if snapshot { try writeSnapshot() }
     }
 
     /// Current EMA samples of the fixed grid latents, upsampled to full size.
-    private func writeGrid(lod: Float) throws {
+    private func writeGrid() throws {
         let g = trainer.emaGenerator
-        var images = withoutGradients { g.synthesize(g.dlatents(from: g.map(gridLatents)), noise: .constant, lod: lod) }
-        while images.shape[2] < g.config.resolution { images = withoutGradients { upsampleNearest2x(images) } }
+        let images = withoutGradients { g.render(g.dlatents(from: g.map(gridLatents)), noise: .constant) }
         let grid = ImageConversion.grid(ImageConversion.images(from: images), columns: gridColumns)
         try PNG.write(grid, to: path(String(format: "fakes%06d.png", Int(trainer.kimg.rounded(.down)))))
     }
@@ -126,11 +125,9 @@ public final class TrainingRun {
         return p
     }
 
-    private func evaluateSWD(lod: Float) throws -> [String: Double] {
+    private func evaluateSWD() throws -> [String: Double] {
         let o = trainer.options
         if metric == nil { metric = SlicedWasserstein(resolution: o.config.resolution) }
-        let p = Progression(lod: lod, log2Resolution: o.config.log2Resolution)
-        guard p.resolution == o.config.resolution, p.fade == 0 else { return [:] }   // only at full resolution
         let n = min(o.swdImages, trainer.dataset.count)
         let reals = (0..<n).map { trainer.dataset.batch(indices: [$0 * trainer.dataset.count / n], mirror: [false], resolution: o.config.resolution) }
         let fakes = SlicedWasserstein.sample(trainer.emaGenerator, count: n, seed: 123_456)

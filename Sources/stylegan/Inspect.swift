@@ -34,6 +34,9 @@ struct Inspect: ParsableCommand {
                 print("\(name): \(g.params.count) trainable parameters (mapping \(mappingCount), synthesis \(g.params.count - mappingCount))")
             }
             if let d = model.discriminator { print("D: \(d.count) trainable parameters") }
+            if let g = model.samplingGenerator {
+                print("lod: \(g.lod)" + (g.lod == 0 ? " (full detail)" : " (mid-training: renders at \(1 << (c.log2Resolution - Int(g.lod)))x\(1 << (c.log2Resolution - Int(g.lod))), pixel-replicated to full size)"))
+            }
             for key in model.metadata.keys.sorted() {
                 let value = model.metadata[key]!
                 print("\(key): \(value.count > 300 ? String(value.prefix(300)) + "…" : value)")

@@ -65,7 +65,7 @@ struct Interpolate: ParsableCommand {
             let images = withoutGradients { () -> Tensor in
                 let v = Tensor(shape: [chunk.count, chunk[0].count], values: chunk.flatMap { $0 })
                 let w = space == .z ? g.map(v) : v
-                return g.synthesize(g.dlatents(from: w, psi: truncation.psi, cutoff: truncation.cutoff), noise: .constant)
+                return g.render(g.dlatents(from: w, psi: truncation.psi, cutoff: truncation.cutoff), noise: .constant)
             }
             for (k, image) in ImageConversion.images(from: images).enumerated() {
                 if strip { stripImages.append(image); continue }

@@ -64,7 +64,7 @@ struct Mix: ParsableCommand {
                 let z = Tensor(shape: [seeds.count, g.config.latentSize], values: seeds.flatMap { g.latent(seed: $0) })
                 return g.dlatents(from: g.map(z), psi: truncation.psi, cutoff: truncation.cutoff)
             }
-            func render(_ d: Tensor) -> [RGBImage] { ImageConversion.images(from: g.synthesize(d)) }
+            func render(_ d: Tensor) -> [RGBImage] { ImageConversion.images(from: g.render(d)) }
             let (rowD, colD) = (dlatents(rowSeeds), dlatents(colSeeds))
             let (rowImages, colImages) = (render(rowD), render(colD))
             let layers = g.config.numLayers

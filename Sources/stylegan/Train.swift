@@ -50,7 +50,7 @@ struct Train: ParsableCommand {
     @Option(help: "Seed of all randomness.") var seed: UInt64 = 0
     @Option(help: "Kimg per tick (log line, stats, sample grid).") var tickKimg: Double = 4
     @Option(help: "Ticks between snapshots.") var snapshotTicks = 5
-    @Option(help: "Ticks between SWD evaluations (0 = never; only at full resolution).") var swdTicks = 0
+    @Option(help: "Ticks between SWD evaluations of the EMA generator at full size (0 = never).") var swdTicks = 0
     @Option(help: "Images per SWD evaluation.") var swdImages = 1024
     @Option(help: "Use only the first N images of the folder.") var limit: Int?
     @OptionGroup var global: GlobalOptions

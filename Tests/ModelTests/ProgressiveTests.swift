@@ -35,6 +35,30 @@ final class ProgressiveTests: XCTestCase {
         assertClose(s(1.9999), withoutGradients { disc(downsampleBox2x(img8), params: dp, lod: 2) }, relative: 1e-3)
     }
 
+    /// A generator mid-progression (`lod` > 0) renders at its native resolution and
+    /// pixel-replicates to full size, so `generate` always returns full-size images; the
+    /// lod survives a save and load.
+    func testGeneratorRendersAtItsLod() throws {
+        let config = tinyConfig(resolution: 16)
+        let g = Generator(config: config, seed: 2)
+        randomize(g.params, seed: 3, scale: 0.3)
+        g.lod = 1.25
+        let z = Tensor.randomNormal([2, config.latentSize], seed: 4)
+        let d = withoutGradients { g.dlatents(from: g.map(z)) }
+        let native = withoutGradients { g.synthesize(d, noise: .constant) }
+        XCTAssertEqual(native.shape, [2, 3, 8, 8])
+        let full = g.generate(z)
+        XCTAssertEqual(full.shape, [2, 3, 16, 16])
+        XCTAssertEqual(full.scalars, withoutGradients { upsampleNearest2x(native) }.scalars)
+        XCTAssertNotEqual(full.scalars, withoutGradients { g.synthesize(d, noise: .constant, lod: 0) }.scalars)
+
+        let path = "\(try temporaryDirectory(self))/mid.safetensors"
+        try ModelWeights(config: config, emaGenerator: g).save(to: path)
+        let loaded = try XCTUnwrap(ModelWeights.load(path: path).emaGenerator)
+        XCTAssertEqual(loaded.lod, 1.25)
+        XCTAssertEqual(loaded.generate(z).scalars, full.scalars)
+    }
+
     func testTruncationAndMixing() {
         let config = tinyConfig()
         let g = Generator(config: config, seed: 1)

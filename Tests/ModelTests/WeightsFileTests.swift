@@ -74,6 +74,9 @@ final class WeightsFileTests: XCTestCase {
         try expectError({ $0.metadata["format"] = nil }, "not a stylegan-swift weights file")
         try expectError({ $0.metadata["config"] = "{\"resolution\": 48}" }, "resolution must be a power of two")
         try expectError({ $0.tensors = [:] }, "holds no network")
+        try expectError({ $0.metadata["lod"] = "-1" }, "metadata lod '-1' is not a number in [0, 2]")
+        try expectError({ $0.metadata["lod"] = "nan" }, "metadata lod 'nan'")
+        try expectError({ $0.metadata["lod"] = "one" }, "metadata lod 'one'")
         file.metadata["config"] = "not json"
         try expectError({ _ in }, "config JSON does not parse")
 

@@ -23,6 +23,10 @@ final class ResumeTests: XCTestCase {
         let path = "\(dir)/snap.safetensors"
         try first.snapshot().save(to: path)
         let weights = try ModelWeights.load(path: path)
+        XCTAssertEqual(weights.emaGenerator?.lod, first.emaGenerator.lod)
+        XCTAssertTrue(first.emaGenerator.lod > 0 && first.emaGenerator.lod <= 1, "Gs carries the training lod, not the default 0")
+        XCTAssertNil(weights.extraTensors["train/adam_g_m"], "β1 = 0: the first moment is not stored")
+        XCTAssertNotNil(weights.extraTensors["train/adam_g_v"])
         let resumed = try Trainer(resuming: weights, options: try Trainer.savedOptions(in: weights, path: path), dataset: dataset, path: path)
         XCTAssertEqual(resumed.kimg, first.kimg)
         for _ in 0..<(k - k / 2) { resumed.trainStep() }

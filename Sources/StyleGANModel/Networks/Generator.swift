@@ -22,6 +22,9 @@ public final class Generator: @unchecked Sendable {
     public var dlatentAvg: Tensor
     /// Constant noise inputs, [1, 1, H, W] per layer.
     public var noiseMaps: [Tensor]
+    /// Level of detail the model renders at (the official non-trainable `lod`): 0 for a
+    /// finished model, the schedule's current (fractional) lod during progressive training.
+    public var lod: Float = 0
 
     /// A freshly initialised generator (official initialisation), deterministic in `seed`.
     public init(config: StyleGANConfig, seed: UInt64 = 0) {
@@ -43,6 +46,7 @@ public final class Generator: @unchecked Sendable {
         params = other.params.copy()
         dlatentAvg = other.dlatentAvg.copy()
         noiseMaps = other.noiseMaps.map { $0.copy() }
+        lod = other.lod
     }
 
     /// z [N, latentSize] → w [N, dlatentSize].
@@ -87,14 +91,26 @@ public final class Generator: @unchecked Sendable {
         }
     }
 
-    /// Images [N, C, 2^top, 2^top] in [-1, 1] (nominally) from dlatents.
-    public func synthesize(_ dlatents: Tensor, noise: NoiseMode = .constant, lod: Float = 0) -> Tensor {
-        synthesis(dlatents, params: params, noise: self.noise(noise, batch: dlatents.shape[0]), lod: lod)
+    /// Images [N, C, R, R] in [-1, 1] (nominally) from dlatents [N, numLayers, D], at the
+    /// native resolution R = 2^(log2(resolution) − floor(lod)) of `lod` (default: `self.lod`).
+    public func synthesize(_ dlatents: Tensor, noise: NoiseMode = .constant, lod: Float? = nil) -> Tensor {
+        synthesis(dlatents, params: params, noise: self.noise(noise, batch: dlatents.shape[0]), lod: lod ?? self.lod)
     }
 
-    /// z → images with truncation (ψ, cutoff), at full resolution, without recording.
+    /// Images [N, C, resolution, resolution] from dlatents at `self.lod`, without recording:
+    /// below full detail the native output is pixel-replicated to full size, as the
+    /// official G's output always is.
+    public func render(_ dlatents: Tensor, noise: NoiseMode = .constant) -> Tensor {
+        withoutGradients {
+            var images = synthesize(dlatents, noise: noise)
+            while images.shape[2] < config.resolution { images = upsampleNearest2x(images) }
+            return images
+        }
+    }
+
+    /// z → images [N, C, resolution, resolution] with truncation (ψ, cutoff), without recording.
     public func generate(_ z: Tensor, psi: Float = 1, cutoff: Int? = nil, noise: NoiseMode = .constant) -> Tensor {
-        withoutGradients { synthesize(dlatents(from: map(z), psi: psi, cutoff: cutoff), noise: noise) }
+        withoutGradients { render(dlatents(from: map(z), psi: psi, cutoff: cutoff), noise: noise) }
     }
 
     /// Latent vector of a seed: `np.random.RandomState(seed).randn(latentSize)`, as the
