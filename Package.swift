@@ -53,7 +53,8 @@ let package = Package(
             dependencies: [
                 "StyleGANTensor", "StyleGANIO", "StyleGANModel", "StyleGANTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: optimizedSwift
         ),
         .executableTarget(
             name: "stylegan-bench",

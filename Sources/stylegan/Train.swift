@@ -4,8 +4,11 @@ import StyleGANIO
 import StyleGANModel
 import StyleGANTensor
 import StyleGANTraining
+import Synchronization
 
-nonisolated(unsafe) private var stopRequested = false
+/// Set by the SIGINT/SIGTERM handlers, read by the training loop between steps (an atomic,
+/// so the optimiser cannot hoist the read out of the loop).
+private let stopRequested = Atomic<Bool>(false)
 
 /// `stylegan train`: progressive training on a folder of images.
 struct Train: ParsableCommand {
@@ -131,8 +134,8 @@ struct Train: ParsableCommand {
             trainer = try Trainer(options: options, dataset: try loadDataset(options))
             directory = outdir!
         }
-        signal(SIGINT) { _ in stopRequested = true }
-        signal(SIGTERM) { _ in stopRequested = true }
+        signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
+        signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
         let run = try TrainingRun(trainer: trainer, directory: directory) { print($0) }
         var bar = Progress(total: Int(trainer.options.totalKimg * 1000), label: "train", initial: Int(trainer.kimg * 1000))
         var lastDraw = Date.distantPast
@@ -140,8 +143,8 @@ struct Train: ParsableCommand {
             guard Date().timeIntervalSince(lastDraw) > 1 else { return }
             lastDraw = Date()
             bar.update(Int(s.kimg * 1000), detail: "kimg \(String(format: "%.2f", s.kimg)) \(s.resolution)px lod \(String(format: "%.2f", s.lod)) \(String(format: "%.1f", rate)) img/s")
-        }, stop: { stopRequested })
-        if stopRequested { print("stopped on request; snapshot written") }
+        }, stop: { stopRequested.load(ordering: .relaxed) })
+        if stopRequested.load(ordering: .relaxed) { print("stopped on request; snapshot written") }
     }
 
     private func loadDataset(_ o: TrainingOptions) throws -> ImageDataset {

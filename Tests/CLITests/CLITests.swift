@@ -130,4 +130,47 @@ final class CLITests: XCTestCase {
         let pngs = FileManager.default.enumerator(atPath: dir)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".png") } ?? []
         XCTAssertEqual(pngs, [], "no PNG may be left behind by a failed command")
     }
+
+    /// SIGINT and SIGTERM stop `train` between steps with a snapshot, exit 0, and the
+    /// snapshot resumes (the optimised binary must not cache the stop flag).
+    func testTrainStopsOnSignalWithASnapshot() throws {
+        let dir = try tempDir()
+        try FileManager.default.createDirectory(atPath: "\(dir)/data", withIntermediateDirectories: true)
+        for i in 0..<8 {
+            var image = RGBImage(width: 8, height: 8)
+            for p in 0..<image.pixels.count { image.pixels[p] = Float((p * 37 + i * 101) % 256) / 255 }
+            try PNG.write(image, to: "\(dir)/data/\(i).png")
+        }
+        for (signal, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+            let run = "\(dir)/run-\(name)"
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: try binary)
+            p.arguments = ["train", "--data", "\(dir)/data", "--outdir", run, "--resolution", "8", "--fmap-base", "32",
+                           "--fmap-max", "8", "--latent-size", "8", "--mapping-layers", "2", "--start-resolution", "4",
+                           "--stable-kimg", "1", "--fade-kimg", "1", "--total-kimg", "1000", "--minibatch", "4",
+                           "--tick-kimg", "0.008", "--snapshot-ticks", "100000"]
+            p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try p.run()
+            let started = Date()
+            while !FileManager.default.fileExists(atPath: "\(run)/stats.jsonl") && p.isRunning && Date().timeIntervalSince(started) < 60 {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            XCTAssertTrue(p.isRunning, "\(name): train exited before the signal")
+            kill(p.processIdentifier, signal)
+            let signalled = Date()
+            while p.isRunning && Date().timeIntervalSince(signalled) < 30 { Thread.sleep(forTimeInterval: 0.05) }
+            if p.isRunning {
+                p.terminate()
+                kill(p.processIdentifier, SIGKILL)
+                XCTFail("\(name): train did not stop within 30 s")
+                continue
+            }
+            XCTAssertEqual(p.terminationStatus, 0, name)
+            let snapshots = try FileManager.default.contentsOfDirectory(atPath: run).filter { $0.hasPrefix("network-snapshot-") }
+            XCTAssertEqual(snapshots.count, 1, "\(name): \(snapshots)")
+            let weights = try ModelWeights.load(path: "\(run)/\(try XCTUnwrap(snapshots.first))")
+            XCTAssertNotNil(weights.metadata["training_state"], name)
+        }
+    }
 }
