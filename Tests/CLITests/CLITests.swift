@@ -173,4 +173,20 @@ final class CLITests: XCTestCase {
             XCTAssertNotNil(weights.metadata["training_state"], name)
         }
     }
+
+    /// `metrics swd --baseline` scores two disjoint halves of a folder (no model needed).
+    func testSWDBaselineComparesTwoSamplesOfTheFolder() throws {
+        let dir = try tempDir()
+        for i in 0..<40 {
+            var image = RGBImage(width: 16, height: 16)
+            for p in 0..<image.pixels.count { image.pixels[p] = Float((p * 13 + i * 71) % 256) / 255 }
+            try PNG.write(image, to: "\(dir)/\(i).png")
+        }
+        let r = try run(["metrics", "swd", "--baseline", "--data", dir, "--num", "100", "--resolution", "16"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("20 images per set at 16x16") && r.stdout.contains("SWDx1e3_avg: "), r.stdout)
+        let bad = try run(["metrics", "swd", "--baseline", "--data", dir, "--resolution", "12"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--resolution must be a power of two"), bad.stderr)
+    }
 }
