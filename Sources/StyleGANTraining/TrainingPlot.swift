@@ -35,6 +35,9 @@ public enum TrainingPlot {
                 let x = left + Int(Double(right - left) * (k - k0) / (k1 - k0))
                 let y = bottom - Int(Double(bottom - plotTop) * (v - v0) / span)
                 if let last { canvas.line(last.0, last.1, x, y, color: s.color) } else { canvas.dot(x, y, color: s.color) }
+                if points.count <= 64 {   // sparse series (SWD): a 3×3 marker per evaluation
+                    for dy in -1...1 { for dx in -1...1 { canvas.dot(x + dx, y + dy, color: s.color) } }
+                }
                 last = (x, y)
             }
         }
