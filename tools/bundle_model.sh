@@ -4,17 +4,18 @@
 # sample grid (seeds 0-63, psi 0.7) and a two-seed interpolation strip, and computes SWD
 # against the training data for the last few snapshots (the figures the model card needs).
 #
-#   tools/bundle_model.sh RUN_DIR DATA_DIR [SNAPSHOT] [SWD_IMAGES]
+#   [SWD_EVERY=k] tools/bundle_model.sh RUN_DIR DATA_DIR [SNAPSHOT] [SWD_IMAGES]
 #
 # Writes weights/faces64.safetensors, weights/samples-psi0.7.png, weights/interpolation.png
-# and prints the SWD table and the run's wall time. Needs a release build.
+# and prints the SWD table (markdown, with the real-vs-real floor) and the run's wall time.
+# Needs a release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 run=${1:?run directory}
 data=${2:?training data directory}
 snapshot=${3:-$(ls "$run"/network-snapshot-*.safetensors | sort | tail -1)}
 swd_images=${4:-4096}
-bin=.build/release/stylegan
+bin=${STYLEGAN_BIN:-.build/release/stylegan}   # or a binary built elsewhere
 [ -x "$bin" ] || swift build -c release --product stylegan
 
 kimg=$(basename "$snapshot" .safetensors | sed 's/network-snapshot-0*//')
@@ -24,10 +25,20 @@ kimg=$(basename "$snapshot" .safetensors | sed 's/network-snapshot-0*//')
 cp /tmp/bundle-grid/grid.png weights/samples-psi0.7.png
 "$bin" interpolate --weights weights/faces64.safetensors --seeds 1,2 --frames-per-seed 9 --strip --outdir /tmp/bundle-walk
 cp /tmp/bundle-walk/strip.png weights/interpolation.png
-echo "SWD (x1e3) against $data, $swd_images images per set:"
-for s in $(ls "$run"/network-snapshot-*.safetensors | sort | tail -4); do
-    echo "== $(basename "$s")"
-    "$bin" metrics swd --weights "$s" --data "$data" --num "$swd_images" | grep SWD
+# SWD table (markdown) for the last four snapshots, and the real-vs-real floor.
+row() {   # label, then `metrics swd` output on stdin -> | label | 64 | 32 | 16 | avg |
+    awk -v label="$1" -F': ' '/^SWDx1e3_/ { v[$1] = $2 } END {
+        printf "| %s | %s | %s | %s | **%s** |\n", label, v["SWDx1e3_64"], v["SWDx1e3_32"], v["SWDx1e3_16"], v["SWDx1e3_avg"] }'
+}
+echo "SWD x1e3 against $data, $swd_images images per set:"
+echo "| snapshot | 64 px | 32 px | 16 px | average |"
+echo "| --- | --- | --- | --- | --- |"
+# Four snapshots counting back from the newest, every SWD_EVERY-th one (default 1).
+picked=$(ls "$run"/network-snapshot-*.safetensors | sort |
+    awk -v k="${SWD_EVERY:-1}" '{ a[NR] = $0 } END { for (i = NR; i > 0 && c < 4; i -= k) { print a[i]; c++ } }' | sort)
+for s in $picked; do
+    "$bin" metrics swd --weights "$s" --data "$data" --num "$swd_images" | row "$(basename "$s" .safetensors)"
 done
+"$bin" metrics swd --baseline --data "$data" --num "$swd_images" | row "training data vs itself (floor)"
 echo "wall time (s) from stats.jsonl:"
 python3 -c "import json,sys; print(sum(json.loads(l).get('sec_per_tick',0) for l in open('$run/stats.jsonl')))"
