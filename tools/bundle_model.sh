@@ -33,12 +33,13 @@ row() {   # label, then `metrics swd` output on stdin -> | label | 64 | 32 | 16 
 echo "SWD x1e3 against $data, $swd_images images per set:"
 echo "| snapshot | 64 px | 32 px | 16 px | average |"
 echo "| --- | --- | --- | --- | --- |"
-# Four snapshots counting back from the newest, every SWD_EVERY-th one (default 1).
-picked=$(ls "$run"/network-snapshot-*.safetensors | sort |
+# Four snapshots counting back from the bundled one, every SWD_EVERY-th (default 1).
+picked=$(ls "$run"/network-snapshot-*.safetensors | sort | awk -v last="$(basename "$snapshot")" -F/ '$NF <= last' |
     awk -v k="${SWD_EVERY:-1}" '{ a[NR] = $0 } END { for (i = NR; i > 0 && c < 4; i -= k) { print a[i]; c++ } }' | sort)
 for s in $picked; do
     "$bin" metrics swd --weights "$s" --data "$data" --num "$swd_images" | row "$(basename "$s" .safetensors)"
 done
 "$bin" metrics swd --baseline --data "$data" --num "$swd_images" | row "training data vs itself (floor)"
-echo "wall time (s) from stats.jsonl:"
-python3 -c "import json,sys; print(sum(json.loads(l).get('sec_per_tick',0) for l in open('$run/stats.jsonl')))"
+echo "wall time up to kimg ${kimg:-0} (sum of sec_per_tick in stats.jsonl), hours:"
+python3 -c "import json; r = [json.loads(l) for l in open('$run/stats.jsonl')]
+print(round(sum(x['sec_per_tick'] for x in r if x['kimg'] <= ${kimg:-0} + 0.5) / 3600, 2))"

@@ -189,4 +189,26 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("--resolution must be a power of two"), bad.stderr)
     }
+
+    /// Without --weights, `generate` finds the bundled model next to the checkout the
+    /// binary was built in (here from another working directory) and makes 64×64 faces.
+    func testGenerateUsesTheBundledModelByDefault() throws {
+        let dir = try tempDir()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try binary)
+        p.arguments = ["generate", "--seeds", "0,1", "--outdir", "\(dir)/out"]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("weights/faces64.safetensors"), text)
+        for seed in ["seed0000.png", "seed0001.png"] {
+            let image = try PNG.read(path: "\(dir)/out/\(seed)")
+            XCTAssertEqual([image.width, image.height], [64, 64])
+        }
+    }
 }
