@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import StyleGANModel
 import StyleGANTensor
@@ -120,14 +121,16 @@ public struct SlicedWasserstein: Sendable {
             }
             let d = Tensor(shape: [dim, directionsPerRepeat], values: dirs)
             // Projections as [directions, descriptors]: each direction's values contiguous.
-            let (pa, pb) = withoutGradients {
+            var (pa, pb) = withoutGradients {
                 (matmul(d, ta, transposeA: true, transposeB: true).scalars, matmul(d, tb, transposeA: true, transposeB: true).scalars)
             }
+            let sorted = pa.withUnsafeMutableBufferPointer { ck_sort_rows($0.baseAddress!, Int64(directionsPerRepeat), Int64(na)) } == 0
+                && pb.withUnsafeMutableBufferPointer { ck_sort_rows($0.baseAddress!, Int64(directionsPerRepeat), Int64(nb)) } == 0
+            precondition(sorted, "SWD: out of memory sorting the projections")
             var sum = 0.0
             for j in 0..<directionsPerRepeat {
-                let ca = pa[(j * na)..<((j + 1) * na)].sorted()
-                let cb = pb[(j * nb)..<((j + 1) * nb)].sorted()
-                for i in 0..<min(na, nb) { sum += Double(abs(ca[i] - cb[i])) }
+                let (ra, rb) = (j * na, j * nb)
+                for i in 0..<min(na, nb) { sum += Double(abs(pa[ra + i] - pb[rb + i])) }
             }
             total += sum / Double(min(na, nb) * directionsPerRepeat)
         }

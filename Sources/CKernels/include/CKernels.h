@@ -174,6 +174,13 @@ void ck_adam_update(float *param, const float *grad, float *m, float *v, int64_t
 /// ema = param + beta * (ema - param).
 void ck_ema_update(float *ema, const float *param, int64_t n, float beta);
 
+// MARK: - Sorting
+
+/// Sorts each of `rows` contiguous rows of `n` floats ascending in place (IEEE order,
+/// -0 before +0; NaNs are not expected), rows in parallel. 0 on success, -1 when scratch
+/// memory could not be allocated.
+int ck_sort_rows(float *x, int64_t rows, int64_t n);
+
 // MARK: - Winograd path query (added for the Winograd F(2x2,3x3) kernels)
 
 /// 1 when pass `pass` (0 forward, 1 input grad, 2 weight grad) of shape s runs the
