@@ -30,7 +30,7 @@ print("stylegan-bench: \(ck_get_num_threads()) threads (\(ck_num_procs()) cores 
 // Other processes on the same cores distort every row: say so up front.
 if let f = fopen("/proc/loadavg", "r") {
     var buf = [CChar](repeating: 0, count: 128)
-    if fgets(&buf, 128, f) != nil, let load = Double(String(cString: buf).split(separator: " ").first ?? "") {
+    if fgets(&buf, 128, f) != nil, let load = Double(cString(buf).split(separator: " ").first ?? "") {
         print("load average (1 min): \(fmt(load, 2))" + (load > 0.5 ? "  -- machine busy, figures may be low" : ""))
     }
     fclose(f)
@@ -73,10 +73,13 @@ func bestTime(flops: Double, _ body: () -> Void) -> Double {
 
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+/// The NUL-terminated text in a C buffer.
+func cString(_ buf: [CChar]) -> String { String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+
 func fmt(_ v: Double, _ digits: Int) -> String {
     var buf = [CChar](repeating: 0, count: 64)
     _ = withVaList([v]) { vsnprintf(&buf, 64, "%.\(digits)f", $0) }
-    return String(cString: buf)
+    return cString(buf)
 }
 
 // MARK: - GEMM peak

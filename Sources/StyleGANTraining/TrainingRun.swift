@@ -33,19 +33,25 @@ public final class TrainingRun {
         let logPath = (directory as NSString).appendingPathComponent("log.txt")
         self.log = { line in
             log(line)
-            if let h = FileHandle(forWritingAtPath: logPath) ?? {
-                FileManager.default.createFile(atPath: logPath, contents: nil)
-                return FileHandle(forWritingAtPath: logPath)
-            }() {
-                h.seekToEndOfFile()
-                h.write(Data((line + "\n").utf8))
-                try? h.close()
-            }
+            try? Self.append(line, to: logPath)   // best effort: the line has gone to `log` already
         }
         history = Self.readHistory(directory)
     }
 
     public func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+
+    /// Appends `line` and a newline to the file at `path`, creating it if needed.
+    static func append(_ line: String, to path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw IOError.writeFailed(path: path, reason: "cannot create the file")
+            }
+        }
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? h.close() }
+        try h.seekToEnd()
+        try h.write(contentsOf: Data((line + "\n").utf8))
+    }
 
     /// Trains until `totalKimg` (or until `stop()` returns true between steps), writing a
     /// tick every `tickKimg`, a snapshot every `snapshotTicks` ticks and one at the end.
@@ -92,13 +98,7 @@ public final class TrainingRun {
     private func tick(_ record: [String: Double], snapshot: Bool) throws {
         history.append(record)
         let line = Trainer.encode(record)
-        let stats = path("stats.jsonl")
-        if !FileManager.default.fileExists(atPath: stats) { FileManager.default.createFile(atPath: stats, contents: nil) }
-        if let h = FileHandle(forWritingAtPath: stats) {
-            h.seekToEndOfFile()
-            h.write(Data((line + "\n").utf8))
-            try? h.close()
-        }
+        try Self.append(line, to: path("stats.jsonl"))
         func f(_ k: String, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", record[k] ?? .nan) }
         var text = "tick \(Int(record["tick"]!)) kimg \(f("kimg", 1)) res \(Int(record["resolution"]!)) lod \(f("lod", 2)) minibatch \(Int(record["minibatch"]!)) lossG \(f("lossG")) lossD \(f("lossD")) r1 \(f("r1", 4)) \(f("img_per_s", 2)) img/s \(f("sec_per_tick", 0)) s/tick"
         if let swd = record["swd_avg"] { text += " swd_avg \(String(format: "%.2f", swd))" }
