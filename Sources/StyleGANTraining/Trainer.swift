@@ -131,7 +131,7 @@ public final class Trainer {
         let w = g.map(z)
         trackAverage(w)
         var dlatents = g.dlatents(from: w)
-        let activeLayers = c.numLayers - 2 * Int(lod)
+        let activeLayers = Progression(lod: lod, log2Resolution: c.log2Resolution).activeLayers
         if activeLayers > 1, rng.uniform(choiceStream.rawValue, seedBase) < Double(c.styleMixingProb) {
             let z2 = Tensor.randomNormal([batch, c.latentSize], seed: rng.derivedSeed(mixStream.rawValue, seedBase))
             let crossover = 1 + rng.int(choiceStream.rawValue, seedBase &+ 1_000_000, below: activeLayers - 1)

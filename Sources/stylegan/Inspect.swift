@@ -35,7 +35,8 @@ struct Inspect: ParsableCommand {
             }
             if let d = model.discriminator { print("D: \(d.count) trainable parameters") }
             if let g = model.samplingGenerator {
-                print("lod: \(g.lod)" + (g.lod == 0 ? " (full detail)" : " (mid-training: renders at \(1 << (c.log2Resolution - Int(g.lod)))x\(1 << (c.log2Resolution - Int(g.lod))), pixel-replicated to full size)"))
+                let r = Progression(lod: g.lod, log2Resolution: c.log2Resolution).resolution
+                print("lod: \(g.lod)" + (g.lod == 0 ? " (full detail)" : " (mid-training: renders at \(r)x\(r), pixel-replicated to full size)"))
             }
             for key in model.metadata.keys.sorted() {
                 let value = model.metadata[key]!

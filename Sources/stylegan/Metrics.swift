@@ -38,6 +38,7 @@ struct Metrics: ParsableCommand {
 
         func validate() throws {
             guard num >= 16 else { throw ValidationError("--num must be at least 16") }
+            if resolution != nil && !baseline { throw ValidationError("--resolution applies only with --baseline (a model sets its own)") }
             if let resolution, resolution < 16 || resolution & (resolution - 1) != 0 {
                 throw ValidationError("--resolution must be a power of two of at least 16")
             }

@@ -58,7 +58,7 @@ struct Mix: ParsableCommand {
         let dir = (output as NSString).deletingLastPathComponent
         if !dir.isEmpty { try OutputDirectory.prepare(dir) }
         print("style mixing \(rowSeeds.count)x\(colSeeds.count) from \(path), layers \(range)")
-        let activeLayers = g.config.numLayers - 2 * Int(g.lod)
+        let activeLayers = Progression(lod: g.lod, log2Resolution: g.config.log2Resolution).activeLayers
         if range.upperBound >= activeLayers {
             print("note: this model renders at lod \(g.lod) (layers 0-\(activeLayers - 1) active); styles of layers \(max(range.lowerBound, activeLayers))-\(range.upperBound) have no effect")
         }

@@ -188,6 +188,9 @@ final class CLITests: XCTestCase {
         let bad = try run(["metrics", "swd", "--baseline", "--data", dir, "--resolution", "12"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("--resolution must be a power of two"), bad.stderr)
+        let stray = try run(["metrics", "swd", "--data", dir, "--resolution", "16"])
+        XCTAssertNotEqual(stray.status, 0)
+        XCTAssertTrue(stray.stderr.contains("--resolution applies only with --baseline"), stray.stderr)
     }
 
     /// Without --weights, `generate` finds the bundled model next to the checkout the

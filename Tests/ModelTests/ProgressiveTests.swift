@@ -9,6 +9,8 @@ final class ProgressiveTests: XCTestCase {
         XCTAssertEqual(p.top, 4)
         XCTAssertEqual(p.fade, 0.25)
         XCTAssertEqual(Progression(lod: 9, log2Resolution: 6).resolution, 4)
+        XCTAssertEqual(p.activeLayers, 6)                                        // 4², 8², 16²
+        XCTAssertEqual(Progression(lod: 0, log2Resolution: 6).activeLayers, 10)  // all of a 64² model
     }
 
     /// Output sizes follow the lod, and a fade is continuous at its ends: lod → k⁺ equals

@@ -17,4 +17,8 @@ public struct Progression: Equatable, Sendable {
 
     /// Native image size at this lod.
     public var resolution: Int { 1 << top }
+
+    /// Synthesis layers in use (two per resolution 4 … 2^top): the style / dlatent rows
+    /// 0 ..< activeLayers affect the image.
+    public var activeLayers: Int { 2 * top - 2 }
 }
