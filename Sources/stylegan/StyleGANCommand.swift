@@ -1,4 +1,5 @@
 import ArgumentParser
+@preconcurrency import Glibc   // `stdout`, a C global
 import StyleGANTensor
 
 @main
@@ -8,6 +9,13 @@ struct StyleGANCommand: ParsableCommand {
         abstract: "StyleGAN (v1) on the CPU: generate faces, walk the latent space, train, inspect weights.",
         subcommands: [Generate.self, Interpolate.self, Mix.self, Train.self, Metrics.self, Inspect.self, Export.self]
     )
+
+    /// Line-buffers stdout before parsing, so a long run's log lines reach a redirected
+    /// file (`stylegan train ... > run.out`) as they are printed, not in 4 KiB blocks.
+    static func main() {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        main(nil)
+    }
 }
 
 /// Options every subcommand shares.

@@ -132,7 +132,8 @@ final class CLITests: XCTestCase {
     }
 
     /// SIGINT and SIGTERM stop `train` between steps with a snapshot, exit 0, and the
-    /// snapshot resumes (the optimised binary must not cache the stop flag).
+    /// snapshot resumes (the optimised binary must not cache the stop flag); the log
+    /// lines reach a redirected stdout as they are printed.
     func testTrainStopsOnSignalWithASnapshot() throws {
         let dir = try tempDir()
         try FileManager.default.createDirectory(atPath: "\(dir)/data", withIntermediateDirectories: true)
@@ -149,7 +150,11 @@ final class CLITests: XCTestCase {
                            "--fmap-max", "8", "--latent-size", "8", "--mapping-layers", "2", "--start-resolution", "4",
                            "--stable-kimg", "1", "--fade-kimg", "1", "--total-kimg", "1000", "--minibatch", "4",
                            "--tick-kimg", "0.008", "--snapshot-ticks", "100000"]
-            p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            // stdout goes to a file, as with `nohup stylegan train > run.out &`: the log lines
+            // must reach it while the run goes on, not when the process exits.
+            let log = "\(dir)/\(name).out"
+            FileManager.default.createFile(atPath: log, contents: nil)
+            p.standardOutput = FileHandle(forWritingAtPath: log)
             p.standardError = FileHandle(forWritingAtPath: "/dev/null")
             try p.run()
             let started = Date()
@@ -157,6 +162,9 @@ final class CLITests: XCTestCase {
                 Thread.sleep(forTimeInterval: 0.05)
             }
             XCTAssertTrue(p.isRunning, "\(name): train exited before the signal")
+            // The first tick is done, far less than a stdio buffer of output: block-buffered, the file is still empty.
+            let logged = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            XCTAssertTrue(logged.contains("training 8px on 8 images"), "\(name): the start line is not in the redirected stdout while training: '\(logged)'")
             kill(p.processIdentifier, signal)
             let signalled = Date()
             while p.isRunning && Date().timeIntervalSince(signalled) < 30 { Thread.sleep(forTimeInterval: 0.05) }
