@@ -153,7 +153,7 @@ final class CLITests: XCTestCase {
             // stdout goes to a file, as with `nohup stylegan train > run.out &`: the log lines
             // must reach it while the run goes on, not when the process exits.
             let log = "\(dir)/\(name).out"
-            FileManager.default.createFile(atPath: log, contents: nil)
+            XCTAssertTrue(FileManager.default.createFile(atPath: log, contents: nil), log)
             p.standardOutput = FileHandle(forWritingAtPath: log)
             p.standardError = FileHandle(forWritingAtPath: "/dev/null")
             try p.run()
