@@ -12,7 +12,8 @@ public struct StepStats: Sendable {
     public var minibatch: Int
     public var lossG: Float
     public var lossD: Float
-    public var r1: Float
+    /// The R1 penalty, on steps that compute it (every step, or every N-th with lazy R1).
+    public var r1: Float?
     public var skipped: Bool
 }
 
@@ -36,6 +37,8 @@ public final class Trainer {
     public private(set) var step: Int64 = 0
     /// Updates skipped because a gradient was not finite.
     public private(set) var skippedUpdates = 0
+    /// Settings that differ from the resumed snapshot's (empty for a new run).
+    public private(set) var changesAtResume: [OptionChange] = []
     private var phaseKey: Int?
     private let rng: CounterRandom
 
@@ -79,15 +82,17 @@ public final class Trainer {
         generator.lod = lod        // the official G and Gs carry the lod they are trained at
         emaGenerator.lod = lod
 
-        // D step: logistic loss on reals and (constant) fakes, plus R1 on reals.
-        let reals = realBatch(batch: batch, progression: progression).requiringGrad()
+        // D step: logistic loss on reals and (constant) fakes, plus R1 on reals on the steps
+        // that regularise (all of them, or every N-th with weight γ·N: lazy R1).
+        let r1 = r1Weight(atLod: lod)
+        var reals = realBatch(batch: batch, progression: progression)
+        if r1 != nil { reals = reals.requiringGrad() }
         let fakes = withoutGradients {
             synthesizeForTraining(batch: batch, lod: lod, latentStream: .latentD, mixStream: .mixD, choiceStream: .mixChoiceD, noiseStream: .noiseD)
         }
-        let gamma = options.r1Gamma * (options.r1OfficialScaling ? pow(0.25, Float(Int(lod))) : 1)
         let terms = Losses.discriminator(realScores: discriminator(reals, params: discriminatorParams, lod: lod),
                                          fakeScores: discriminator(fakes, params: discriminatorParams, lod: lod),
-                                         reals: reals, gamma: gamma)
+                                         reals: reals, r1Weight: r1)
         let gradD = discriminatorParams.flatten(gradients(of: terms.total, withRespectTo: discriminatorParams.tensors))
         var skipped = false
         if ck_all_finite(gradD.data, Int64(gradD.count)) != 0 { adamD.update(discriminatorParams, gradient: gradD, learningRate: lr) } else { skipped = true }
@@ -107,7 +112,17 @@ public final class Trainer {
         step += 1
         kimg += Double(batch) / 1000
         return StepStats(kimg: kimg, lod: lod, resolution: progression.resolution, minibatch: batch,
-                         lossG: lossG.item, lossD: terms.logistic.item, r1: terms.r1Penalty.item, skipped: skipped)
+                         lossG: lossG.item, lossD: terms.logistic.item, r1: terms.r1Penalty?.item, skipped: skipped)
+    }
+
+    /// The R1 weight of this step, or nil when it computes no penalty: γ (times 4^−⌊lod⌋
+    /// with the official scaling, see `TrainingOptions.r1OfficialScaling`) on every step, or
+    /// γ·N on every N-th step with lazy R1 (`r1Interval` N).
+    func r1Weight(atLod lod: Float) -> Float? {
+        let interval = Int64(max(options.r1Interval, 1))
+        guard options.r1Gamma > 0, step % interval == 0 else { return nil }
+        let gamma = options.r1Gamma * (options.r1OfficialScaling ? pow(0.25, Float(Int(lod))) : 1)
+        return gamma * Float(interval)
     }
 
     /// Reals at the lod's native resolution, mirrored at random and faded as G's output
@@ -166,21 +181,25 @@ public final class Trainer {
     }
 
     /// Continues a run from a snapshot written by `snapshot()`.
-    /// `options` are normally `savedOptions(in:path:)` (a run may extend `totalKimg` or
-    /// point at a moved data folder); `dataset` must be the one they describe.
+    /// `options` are normally `savedOptions(in:path:)`, possibly with some of the
+    /// settings in `TrainingOptions.resumableSettingNames` changed: each change is appended
+    /// to the options' history at the snapshot's kimg (see `changesAtResume`). `dataset`
+    /// must be the one they describe.
     public convenience init(resuming weights: ModelWeights, options: TrainingOptions, dataset: ImageDataset, path: String) throws {
         let saved = try Self.savedOptions(in: weights, path: path)
-        guard saved.config == options.config, saved.schedule == options.schedule, saved.seed == options.seed else {
-            throw WeightsError(path, "resume options change the model, schedule or seed of the run")
-        }
         guard let stateJSON = weights.metadata["training_state"],
               let state = try? JSONDecoder().decode(TrainingState.self, from: Data(stateJSON.utf8)) else {
             throw WeightsError(path, "not a training snapshot (no training_state metadata)")
         }
+        let changes: [OptionChange]
+        do { changes = try options.changes(since: saved, atKimg: state.kimg) } catch { throw WeightsError(path, "\(error)") }
+        var options = options
+        options.history = saved.history + changes
         guard let g = weights.generator, let gs = weights.emaGenerator, let d = weights.discriminator else {
             throw WeightsError(path, "a training snapshot needs G, Gs and D")
         }
         try self.init(options: options, dataset: dataset)
+        changesAtResume = changes
         generator.params.assign(from: g.params)
         generator.dlatentAvg = g.dlatentAvg.copy()
         generator.noiseMaps = g.noiseMaps

@@ -14,6 +14,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var totalKimg: Double = 1000
     /// R1 weight γ.
     public var r1Gamma: Float = 10
+    /// Lazy R1 (StyleGAN2): the penalty is computed on every N-th D step with weight γ·N.
+    /// 1 (every step) is the v1 algorithm.
+    public var r1Interval = 1
     /// Apply γ as the official code effectively does when lower resolutions are trained
     /// at their native size: γ · 4^−⌊lod⌋ (reference §5.1). Off: γ at every resolution.
     public var r1OfficialScaling = true
@@ -32,6 +35,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var swdImages = 1024
     /// Use only the first N images of the folder (nil = all).
     public var dataLimit: Int?
+    /// Settings changed on resumes, oldest first, so a run stays explainable.
+    public var history: [OptionChange] = []
 
     public init(dataDirectory: String, config: StyleGANConfig) {
         self.dataDirectory = dataDirectory
@@ -52,8 +57,33 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         for b in Array(schedule.minibatch.values) + [schedule.defaultMinibatch] where b < 1 || (b > config.mbstdGroupSize && b % min(config.mbstdGroupSize, b) != 0) {
             throw ConfigError("minibatch \(b) must be positive and divisible by the minibatch-stddev group size \(config.mbstdGroupSize)")
         }
+        guard r1Interval >= 1, r1Interval <= 1024 else { throw ConfigError("R1 interval must be in 1…1024, got \(r1Interval)") }
         guard r1Gamma >= 0, emaHalfLifeKimg >= 0, swdTicks >= 0, swdImages >= 16 else {
             throw ConfigError("γ, EMA half-life and SWD settings must be non-negative (SWD needs at least 16 images)")
         }
+    }
+}
+
+extension TrainingOptions {
+    /// Decodes snapshot metadata; settings added after a snapshot was written keep their
+    /// defaults (`r1Interval` 1, an empty history), so older runs resume unchanged.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(dataDirectory: try c.decode(String.self, forKey: .dataDirectory),
+                  config: try c.decode(StyleGANConfig.self, forKey: .config))
+        schedule = try c.decode(Schedule.self, forKey: .schedule)
+        totalKimg = try c.decode(Double.self, forKey: .totalKimg)
+        r1Gamma = try c.decode(Float.self, forKey: .r1Gamma)
+        r1Interval = try c.decodeIfPresent(Int.self, forKey: .r1Interval) ?? 1
+        r1OfficialScaling = try c.decode(Bool.self, forKey: .r1OfficialScaling)
+        emaHalfLifeKimg = try c.decode(Double.self, forKey: .emaHalfLifeKimg)
+        mirror = try c.decode(Bool.self, forKey: .mirror)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        tickKimg = try c.decode(Double.self, forKey: .tickKimg)
+        snapshotTicks = try c.decode(Int.self, forKey: .snapshotTicks)
+        swdTicks = try c.decode(Int.self, forKey: .swdTicks)
+        swdImages = try c.decode(Int.self, forKey: .swdImages)
+        dataLimit = try c.decodeIfPresent(Int.self, forKey: .dataLimit)
+        history = try c.decodeIfPresent([OptionChange].self, forKey: .history) ?? []
     }
 }

@@ -62,9 +62,10 @@ public final class TrainingRun {
             for s in trainer.dataset.skipped { log("  \(s.reason)") }
         }
         log("training \(o.config.resolution)px on \(trainer.dataset.count) images from \(o.dataDirectory): G \(trainer.generator.params.count) and D \(trainer.discriminatorParams.count) parameters, \(Threads.current) threads, from kimg \(String(format: "%.1f", trainer.kimg)) to \(o.totalKimg)")
+        for change in trainer.changesAtResume { log("resume changes \(change)") }
         var tickIndex = Int((trainer.kimg / o.tickKimg).rounded(.down))
         var tickStart = Date(), tickImages = 0
-        var sums = [String: Double](), steps = 0
+        var sums = [String: Double](), steps = 0, r1Steps = 0
         let runStart = Date(), startKimg = trainer.kimg
         while trainer.kimg < o.totalKimg && !stop() {
             let s = trainer.trainStep()
@@ -72,7 +73,7 @@ public final class TrainingRun {
             tickImages += s.minibatch
             sums["lossG", default: 0] += Double(s.lossG)
             sums["lossD", default: 0] += Double(s.lossD)
-            sums["r1", default: 0] += Double(s.r1)
+            if let r1 = s.r1 { sums["r1", default: 0] += Double(r1); r1Steps += 1 }
             let rate = (trainer.kimg - startKimg) * 1000 / max(Date().timeIntervalSince(runStart), 1e-9)
             progress?(s, rate)
             let nextTick = Int((trainer.kimg / o.tickKimg).rounded(.down))
@@ -84,12 +85,12 @@ public final class TrainingRun {
                     "minibatch": Double(s.minibatch), "sec_per_tick": seconds, "img_per_s": Double(tickImages) / max(seconds, 1e-9),
                     "skipped_updates": Double(trainer.skippedUpdates),
                 ]
-                for (k, v) in sums { record[k] = v / Double(max(steps, 1)) }
+                for (k, v) in sums { record[k] = v / Double(max(k == "r1" ? r1Steps : steps, 1)) }
                 if o.swdTicks > 0 && tickIndex % o.swdTicks == 0 {
                     for (k, v) in try evaluateSWD() { record[k] = v }
                 }
                 try tick(record, snapshot: tickIndex % o.snapshotTicks == 0 || trainer.kimg >= o.totalKimg)
-                sums = [:]; steps = 0; tickImages = 0; tickStart = Date()
+                sums = [:]; steps = 0; r1Steps = 0; tickImages = 0; tickStart = Date()
             }
         }
         if stop() { try writeSnapshot() }

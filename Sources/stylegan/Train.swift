@@ -19,8 +19,9 @@ struct Train: ParsableCommand {
           stylegan train --data faces/ --outdir runs/faces64 --resolution 64 --fmap-max 128 --total-kimg 600
           stylegan train --resume runs/faces64                      # continue from the latest snapshot
           stylegan train --resume runs/faces64 --total-kimg 1200    # ... and train longer
-        On resume, --data, --total-kimg, --tick-kimg, --snapshot-ticks, --swd-ticks and
-        --swd-images may be changed; everything else comes from the snapshot.
+        On resume, \(TrainingOptions.resumableSettingNames.map { "--" + $0 }.joined(separator: ", "))
+        may be changed (each change is logged and kept in the snapshot's options history);
+        everything else comes from the snapshot, and giving a different value is an error.
         The run directory gets log.txt, stats.jsonl, fakes{kimg}.png grids, plot.png and
         network-snapshot-{kimg}.safetensors files (atomic; Ctrl-C writes one and stops).
         Images of any size are centre-cropped to a square and resized to --resolution.
@@ -31,30 +32,33 @@ struct Train: ParsableCommand {
     @Option(help: "Run directory (default with --resume: the resumed run's directory).") var outdir: String?
     @Option(help: "Continue a run: its directory (latest snapshot) or a snapshot file.") var resume: String?
 
-    @Option(help: "Final resolution (power of two, 8…1024).") var resolution = 64
-    @Option(help: "Channel budget: nf(stage) = min(fmap-base / 2^stage, fmap-max).") var fmapBase = 8192
-    @Option(help: "Largest channel count.") var fmapMax = 512
-    @Option(help: "Size of z and w.") var latentSize = 512
-    @Option(help: "Dense layers in the mapping network.") var mappingLayers = 8
+    // Optionals, so that a resume can tell what was given (`--x v` and `--x=v` alike); the
+    // defaults of a new run are in `newRunDefaults`.
+    @Option(help: "Final resolution (power of two, 8…1024; default 64).") var resolution: Int?
+    @Option(help: "Channel budget: nf(stage) = min(fmap-base / 2^stage, fmap-max) (default 8192).") var fmapBase: Int?
+    @Option(help: "Largest channel count (default 512).") var fmapMax: Int?
+    @Option(help: "Size of z and w (default 512).") var latentSize: Int?
+    @Option(help: "Dense layers in the mapping network (default 8).") var mappingLayers: Int?
 
-    @Option(help: "First trained resolution.") var startResolution = 8
-    @Option(help: "Kimg of stable training per resolution.") var stableKimg: Double = 60
-    @Option(help: "Kimg of fade-in per resolution.") var fadeKimg: Double = 60
-    @Option(help: "Length of the run in kimg (thousands of real images).") var totalKimg: Double = 600
-    @Option(help: "Minibatch (all resolutions unless --minibatch-table sets one).") var minibatch = 16
+    @Option(help: "First trained resolution (default 8).") var startResolution: Int?
+    @Option(help: "Kimg of stable training per resolution (default 60).") var stableKimg: Double?
+    @Option(help: "Kimg of fade-in per resolution (default 60).") var fadeKimg: Double?
+    @Option(help: "Length of the run in kimg, thousands of real images (default 600).") var totalKimg: Double?
+    @Option(help: "Minibatch (all resolutions unless --minibatch-table sets one; default 16).") var minibatch: Int?
     @Option(help: "Minibatch per resolution, e.g. 8:32,16:32,32:16.") var minibatchTable: String?
-    @Option(help: "Learning rate (all resolutions unless --lr-table sets one).") var lr: Float = 0.001
-    @Option(help: "Learning rate per resolution, e.g. 128:0.0015,256:0.002.") var lrTable: String?
-    @Option(help: "R1 weight γ.") var gamma: Float = 10
-    @Flag(help: "Use γ at every resolution instead of the official effective γ·4^-floor(lod).") var r1ConstantGamma = false
-    @Option(help: "Style-mixing probability.") var mixingProb: Float = 0.9
-    @Option(help: "Half-life of the generator EMA in kimg.") var emaKimg: Double = 10
-    @Flag(inversion: .prefixedNo, help: "Random horizontal flips of the training images.") var mirror = true
-    @Option(help: "Seed of all randomness.") var seed: UInt64 = 0
-    @Option(help: "Kimg per tick (log line, stats, sample grid).") var tickKimg: Double = 4
-    @Option(help: "Ticks between snapshots.") var snapshotTicks = 5
-    @Option(help: "Ticks between SWD evaluations of the EMA generator at full size (0 = never).") var swdTicks = 0
-    @Option(help: "Images per SWD evaluation.") var swdImages = 1024
+    @Option(help: "Learning rate (all resolutions unless --lr-table sets one; default 0.001).") var lr: Float?
+    @Option(help: "Learning rate per resolution, e.g. 128:0.0015,256:0.002 ('none' clears it on resume).") var lrTable: String?
+    @Option(help: "R1 weight γ (default 10).") var gamma: Float?
+    @Option(help: "Lazy R1: compute the penalty every N-th D step with weight γ·N (default 1, the v1 algorithm).") var r1Interval: Int?
+    @Flag(inversion: .prefixedNo, help: "Use γ at every resolution instead of the official effective γ·4^-floor(lod) (default off).") var r1ConstantGamma: Bool?
+    @Option(help: "Style-mixing probability (default 0.9).") var mixingProb: Float?
+    @Option(help: "Half-life of the generator EMA in kimg (default 10).") var emaKimg: Double?
+    @Flag(inversion: .prefixedNo, help: "Random horizontal flips of the training images (default on).") var mirror: Bool?
+    @Option(help: "Seed of all randomness (default 0).") var seed: UInt64?
+    @Option(help: "Kimg per tick: log line, stats, sample grid (default 4).") var tickKimg: Double?
+    @Option(help: "Ticks between snapshots (default 5).") var snapshotTicks: Int?
+    @Option(help: "Ticks between SWD evaluations of the EMA generator at full size (0 = never, the default).") var swdTicks: Int?
+    @Option(help: "Images per SWD evaluation (default 1024).") var swdImages: Int?
     @Option(help: "Use only the first N images of the folder.") var limit: Int?
     @OptionGroup var global: GlobalOptions
 
@@ -75,24 +79,55 @@ struct Train: ParsableCommand {
         guard data != nil || resume != nil else { throw ValidationError("give --data (a new run) or --resume (an existing one)") }
         guard resume != nil || outdir != nil else { throw ValidationError("--outdir is required for a new run") }
         let _: [Int: Int] = try Self.parseTable(minibatchTable, "--minibatch-table")
-        let _: [Int: Float] = try Self.parseTable(lrTable, "--lr-table")
+        let _: [Int: Float] = try Self.parseTable(lrTable == "none" ? nil : lrTable, "--lr-table")
+    }
+
+    /// A new run's options before the command line is applied: the official architecture
+    /// and settings with a CPU-sized schedule (60 + 60 kimg per resolution, 600 in all).
+    static func newRunDefaults(data: String, resolution: Int) -> TrainingOptions {
+        var o = TrainingOptions(dataDirectory: data, config: StyleGANConfig.official(resolution: resolution))
+        o.schedule.stableKimg = 60
+        o.schedule.fadeKimg = 60
+        o.totalKimg = 600
+        o.snapshotTicks = 5
+        return o
+    }
+
+    /// Sets every option given on the command line in `o` (a new run's defaults or a
+    /// resumed snapshot's options).
+    func apply(to o: inout TrainingOptions) throws {
+        if let data { o.dataDirectory = data }
+        if let resolution { o.config.resolution = resolution; o.schedule.resolution = resolution }
+        if let fmapBase { o.config.fmapBase = fmapBase }
+        if let fmapMax { o.config.fmapMax = fmapMax }
+        if let latentSize { o.config.latentSize = latentSize; o.config.dlatentSize = latentSize; o.config.mappingFmaps = latentSize }
+        if let mappingLayers { o.config.mappingLayers = mappingLayers }
+        if let mixingProb { o.config.styleMixingProb = mixingProb }
+        if let startResolution { o.schedule.startResolution = min(startResolution, o.config.resolution) }
+        if let stableKimg { o.schedule.stableKimg = stableKimg }
+        if let fadeKimg { o.schedule.fadeKimg = fadeKimg }
+        if let minibatch { o.schedule.defaultMinibatch = minibatch }
+        if let minibatchTable { o.schedule.minibatch = try Self.parseTable(minibatchTable, "--minibatch-table") }
+        if let lr { o.schedule.defaultLearningRate = lr }
+        if let lrTable { o.schedule.learningRate = lrTable == "none" ? [:] : try Self.parseTable(lrTable, "--lr-table") }
+        if let totalKimg { o.totalKimg = totalKimg }
+        if let gamma { o.r1Gamma = gamma }
+        if let r1Interval { o.r1Interval = r1Interval }
+        if let r1ConstantGamma { o.r1OfficialScaling = !r1ConstantGamma }
+        if let emaKimg { o.emaHalfLifeKimg = emaKimg }
+        if let mirror { o.mirror = mirror }
+        if let seed { o.seed = seed }
+        if let tickKimg { o.tickKimg = tickKimg }
+        if let snapshotTicks { o.snapshotTicks = snapshotTicks }
+        if let swdTicks { o.swdTicks = swdTicks }
+        if let swdImages { o.swdImages = swdImages }
+        if let limit { o.dataLimit = limit }
+        do { try o.validate() } catch { throw ValidationError("\(error)") }
     }
 
     func newOptions() throws -> TrainingOptions {
-        var c = StyleGANConfig.official(resolution: resolution)
-        c.fmapBase = fmapBase; c.fmapMax = fmapMax
-        c.latentSize = latentSize; c.dlatentSize = latentSize; c.mappingFmaps = latentSize
-        c.mappingLayers = mappingLayers; c.styleMixingProb = mixingProb
-        var o = TrainingOptions(dataDirectory: data!, config: c)
-        o.schedule.startResolution = min(startResolution, resolution)
-        o.schedule.stableKimg = stableKimg; o.schedule.fadeKimg = fadeKimg
-        o.schedule.defaultMinibatch = minibatch; o.schedule.minibatch = try Self.parseTable(minibatchTable, "--minibatch-table")
-        o.schedule.defaultLearningRate = lr; o.schedule.learningRate = try Self.parseTable(lrTable, "--lr-table")
-        o.totalKimg = totalKimg; o.r1Gamma = gamma; o.r1OfficialScaling = !r1ConstantGamma
-        o.emaHalfLifeKimg = emaKimg; o.mirror = mirror; o.seed = seed
-        o.tickKimg = tickKimg; o.snapshotTicks = snapshotTicks; o.swdTicks = swdTicks; o.swdImages = swdImages
-        o.dataLimit = limit
-        do { try o.validate() } catch { throw ValidationError("\(error)") }
+        var o = Self.newRunDefaults(data: data!, resolution: resolution ?? 64)
+        try apply(to: &o)
         return o
     }
 
@@ -116,15 +151,7 @@ struct Train: ParsableCommand {
             let path = try Self.snapshotPath(resume)
             let weights = try ModelWeights.load(path: path)
             var options = try Trainer.savedOptions(in: weights, path: path)
-            // Settings that do not change the training trajectory may differ on resume.
-            func given(_ flag: String) -> Bool { CommandLine.arguments.contains(flag) }
-            if let data { options.dataDirectory = data }
-            if given("--total-kimg") { options.totalKimg = totalKimg }
-            if given("--tick-kimg") { options.tickKimg = tickKimg }
-            if given("--snapshot-ticks") { options.snapshotTicks = snapshotTicks }
-            if given("--swd-ticks") { options.swdTicks = swdTicks }
-            if given("--swd-images") { options.swdImages = swdImages }
-            do { try options.validate() } catch { throw ValidationError("\(error)") }
+            try apply(to: &options)
             let dataset = try loadDataset(options)
             trainer = try Trainer(resuming: weights, options: options, dataset: dataset, path: path)
             directory = outdir ?? ((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)

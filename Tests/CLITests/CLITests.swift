@@ -182,6 +182,39 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// On resume, options given as `--x=v` or `--x v` change the run and are logged; a
+    /// setting fixed for the run is refused with one line.
+    func testResumeAppliesChangedSettings() throws {
+        let dir = try tempDir()
+        try FileManager.default.createDirectory(atPath: "\(dir)/data", withIntermediateDirectories: true)
+        for i in 0..<8 {
+            var image = RGBImage(width: 8, height: 8)
+            for p in 0..<image.pixels.count { image.pixels[p] = Float((p * 29 + i * 83) % 256) / 255 }
+            try PNG.write(image, to: "\(dir)/data/\(i).png")
+        }
+        let runDir = "\(dir)/run"
+        let first = try run(["train", "--data", "\(dir)/data", "--outdir", runDir, "--resolution", "8", "--fmap-base", "32",
+                             "--fmap-max", "8", "--latent-size", "8", "--mapping-layers", "2", "--start-resolution", "4",
+                             "--stable-kimg", "1", "--fade-kimg", "1", "--total-kimg", "0.008", "--minibatch", "4",
+                             "--tick-kimg", "0.008", "--threads", "1"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let second = try run(["train", "--resume", runDir, "--total-kimg=0.016", "--gamma=1", "--r1-interval", "4", "--no-mirror", "--threads", "1"])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        for change in ["total-kimg 0.008 -> 0.016", "gamma 10.0 -> 1.0", "r1-interval 1 -> 4", "mirror true -> false"] {
+            XCTAssertTrue(second.stdout.contains("resume changes \(change)"), "\(change) missing from: \(second.stdout)")
+        }
+        let snapshots = try FileManager.default.contentsOfDirectory(atPath: runDir).filter { $0.hasPrefix("network-snapshot-") }.sorted()
+        let latest = try ModelWeights.load(path: "\(runDir)/\(try XCTUnwrap(snapshots.last))")
+        let state = try XCTUnwrap(latest.metadata["training_state"])
+        XCTAssertTrue(state.contains("\"kimg\":0.016"), state)
+        let options = try XCTUnwrap(latest.metadata["training_options"])
+        XCTAssertTrue(options.contains("\"r1Interval\":4") && options.contains("\"setting\":\"gamma\""), options)
+
+        let refused = try run(["train", "--resume", runDir, "--resolution=16", "--threads", "1"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("cannot change the model"), refused.stderr)
+    }
+
     /// `metrics swd --baseline` scores two disjoint halves of a folder (no model needed).
     func testSWDBaselineComparesTwoSamplesOfTheFolder() throws {
         let dir = try tempDir()

@@ -29,6 +29,7 @@ final class ResumeTests: XCTestCase {
         XCTAssertNotNil(weights.extraTensors["train/adam_g_v"])
         let resumed = try Trainer(resuming: weights, options: try Trainer.savedOptions(in: weights, path: path), dataset: dataset, path: path)
         XCTAssertEqual(resumed.kimg, first.kimg)
+        XCTAssertEqual(resumed.changesAtResume, [], "nothing changed, nothing recorded")
         for _ in 0..<(k - k / 2) { resumed.trainStep() }
 
         XCTAssertEqual(resumed.step, straight.step)
