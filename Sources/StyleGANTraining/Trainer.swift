@@ -39,6 +39,8 @@ public final class Trainer {
     public private(set) var skippedUpdates = 0
     /// Settings that differ from the resumed snapshot's (empty for a new run).
     public private(set) var changesAtResume: [OptionChange] = []
+    /// How a fine-tuning run was initialised where the file did not say (e.g. a fresh D).
+    public internal(set) var initNotes: [String] = []
     private var phaseKey: Int?
     private let rng: CounterRandom
 

@@ -35,6 +35,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var swdImages = 1024
     /// Use only the first N images of the folder (nil = all).
     public var dataLimit: Int?
+    /// The weights file a fine-tuning run started from (nil: a run from scratch).
+    public var initialWeights: String?
     /// Settings changed on resumes, oldest first, so a run stays explainable.
     public var history: [OptionChange] = []
 
@@ -84,6 +86,7 @@ extension TrainingOptions {
         swdTicks = try c.decode(Int.self, forKey: .swdTicks)
         swdImages = try c.decode(Int.self, forKey: .swdImages)
         dataLimit = try c.decodeIfPresent(Int.self, forKey: .dataLimit)
+        initialWeights = try c.decodeIfPresent(String.self, forKey: .initialWeights)
         history = try c.decodeIfPresent([OptionChange].self, forKey: .history) ?? []
     }
 }

@@ -63,6 +63,8 @@ public final class TrainingRun {
         }
         log("training \(o.config.resolution)px on \(trainer.dataset.count) images from \(o.dataDirectory): G \(trainer.generator.params.count) and D \(trainer.discriminatorParams.count) parameters, \(Threads.current) threads, from kimg \(String(format: "%.1f", trainer.kimg)) to \(o.totalKimg)")
         for change in trainer.changesAtResume { log("resume changes \(change)") }
+        if let file = o.initialWeights, trainer.step == 0 { log("fine-tuning from \(file)") }
+        for note in trainer.initNotes { log("note: \(note)") }
         var tickIndex = Int((trainer.kimg / o.tickKimg).rounded(.down))
         var tickStart = Date(), tickImages = 0
         var sums = [String: Double](), steps = 0, r1Steps = 0

@@ -19,6 +19,7 @@ struct Train: ParsableCommand {
           stylegan train --data faces/ --outdir runs/faces64 --resolution 64 --fmap-max 128 --total-kimg 600
           stylegan train --resume runs/faces64                      # continue from the latest snapshot
           stylegan train --resume runs/faces64 --total-kimg 1200    # ... and train longer
+          stylegan train --data my-faces/ --outdir runs/mine --init weights/faces64.safetensors --total-kimg 20
         On resume, \(TrainingOptions.resumableSettingNames.map { "--" + $0 }.joined(separator: ", "))
         may be changed (each change is logged and kept in the snapshot's options history);
         everything else comes from the snapshot, and giving a different value is an error.
@@ -31,6 +32,7 @@ struct Train: ParsableCommand {
     @Option(help: "Folder of training images (searched recursively).") var data: String?
     @Option(help: "Run directory (default with --resume: the resumed run's directory).") var outdir: String?
     @Option(help: "Continue a run: its directory (latest snapshot) or a snapshot file.") var resume: String?
+    @Option(help: "Fine-tune: start a new run from this model's G, G_ema and D (a snapshot, an export or a converted pickle), at its lod; the architecture comes from the file.") var `init`: String?
 
     // Optionals, so that a resume can tell what was given (`--x v` and `--x=v` alike); the
     // defaults of a new run are in `newRunDefaults`.
@@ -78,6 +80,7 @@ struct Train: ParsableCommand {
     func validate() throws {
         guard data != nil || resume != nil else { throw ValidationError("give --data (a new run) or --resume (an existing one)") }
         guard resume != nil || outdir != nil else { throw ValidationError("--outdir is required for a new run") }
+        guard resume == nil || `init` == nil else { throw ValidationError("--init starts a new run; it cannot be combined with --resume") }
         let _: [Int: Int] = try Self.parseTable(minibatchTable, "--minibatch-table")
         let _: [Int: Float] = try Self.parseTable(lrTable == "none" ? nil : lrTable, "--lr-table")
     }
@@ -131,6 +134,21 @@ struct Train: ParsableCommand {
         return o
     }
 
+    /// A fine-tuning run's options: the file's architecture, the schedule started at the
+    /// file's lod, and every other option as for a new run.
+    func fineTuningOptions(_ weights: ModelWeights, path: String) throws -> TrainingOptions {
+        var o = Self.newRunDefaults(data: data!, resolution: weights.config.resolution)
+        o.config = weights.config
+        try apply(to: &o)
+        let differences = o.config.architectureDifferences(from: weights.config)
+        guard differences.isEmpty else {
+            throw CLIError("\(path): the options given differ from the file's architecture (\(differences.joined(separator: "; ")))")
+        }
+        o.schedule = o.schedule.startingAt(lod: weights.samplingGenerator?.lod ?? 0)
+        o.initialWeights = path
+        return o
+    }
+
     /// The snapshot to resume from: the file, or the latest in a run directory.
     static func snapshotPath(_ resume: String) throws -> String {
         var isDir: ObjCBool = false
@@ -156,6 +174,11 @@ struct Train: ParsableCommand {
             trainer = try Trainer(resuming: weights, options: options, dataset: dataset, path: path)
             directory = outdir ?? ((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
             print("resuming \(path) at kimg \(String(format: "%.1f", trainer.kimg))")
+        } else if let path = `init` {
+            let weights = try ModelWeights.load(path: path)
+            let options = try fineTuningOptions(weights, path: path)
+            trainer = try Trainer(options: options, dataset: try loadDataset(options), initialWeights: weights, path: path)
+            directory = outdir!
         } else {
             let options = try newOptions()
             trainer = try Trainer(options: options, dataset: try loadDataset(options))

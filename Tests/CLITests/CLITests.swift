@@ -215,6 +215,31 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("cannot change the model"), refused.stderr)
     }
 
+    /// `train --init` fine-tunes a model: a Gs-only file trains at full resolution with a
+    /// fresh D (and says so); options that contradict the file's architecture are refused.
+    func testTrainInitFineTunesAModel() throws {
+        let dir = try tempDir()
+        let weights = try tinyModel(dir)
+        try FileManager.default.createDirectory(atPath: "\(dir)/data", withIntermediateDirectories: true)
+        for i in 0..<8 {
+            var image = RGBImage(width: 24, height: 24)
+            for p in 0..<image.pixels.count { image.pixels[p] = Float((p * 31 + i * 67) % 256) / 255 }
+            try PNG.write(image, to: "\(dir)/data/\(i).png")
+        }
+        let r = try run(["train", "--data", "\(dir)/data", "--outdir", "\(dir)/run", "--init", weights, "--total-kimg", "0.008",
+                         "--minibatch", "4", "--tick-kimg", "0.008", "--threads", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("fine-tuning from \(weights)") && r.stdout.contains("D starts fresh"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("res 16 lod 0.00"), "trains at the file's full resolution: \(r.stdout)")
+        let snapshot = try ModelWeights.load(path: "\(dir)/run/network-snapshot-000000.safetensors")
+        XCTAssertEqual(snapshot.config.fmapMax, 8)
+        XCTAssertNotNil(snapshot.discriminator)
+
+        let bad = try run(["train", "--data", "\(dir)/data", "--outdir", "\(dir)/run2", "--init", weights, "--fmap-max", "16"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("fmapMax 16 vs 8"), bad.stderr)
+    }
+
     /// `metrics swd --baseline` scores two disjoint halves of a folder (no model needed).
     func testSWDBaselineComparesTwoSamplesOfTheFolder() throws {
         let dir = try tempDir()
