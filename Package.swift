@@ -26,6 +26,8 @@ let package = Package(
         // OpenBLAS (OpenMP build) and libpng from Debian's -dev packages.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng"),
+        // zlib (a libpng dependency): CRC-32 of weights files' tensor data.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
 
         // JPEG decoding (libjpeg-turbo); libjpeg's longjmp error path stays in C.
         .target(name: "CJPEG", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("jpeg")]),
@@ -41,7 +43,7 @@ let package = Package(
         // Tensor, primitives, autograd (second order), random numbers.
         .target(name: "StyleGANTensor", dependencies: ["CKernels"], swiftSettings: optimizedSwift),
         // PNG and safetensors; independent of the tensor layer.
-        .target(name: "StyleGANIO", dependencies: ["CLibPNG", "CJPEG"], swiftSettings: optimizedSwift),
+        .target(name: "StyleGANIO", dependencies: ["CLibPNG", "CJPEG", "CZlib"], swiftSettings: optimizedSwift),
         // Layers, the mapping / synthesis / discriminator networks, weights files.
         .target(name: "StyleGANModel", dependencies: ["StyleGANTensor", "StyleGANIO", "CKernels"], swiftSettings: optimizedSwift),
         // Dataset, schedule, losses, optimiser, trainer with exact resume, metrics.

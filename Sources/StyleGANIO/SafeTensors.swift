@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 
 /// The element types of the safetensors format, spelled as in the file header.
@@ -283,6 +284,12 @@ public struct SafeTensorsFile: Sendable, Equatable {
             throw invalid("the tensors cover \(position) bytes but the data buffer has \(bufferLength): \(bufferLength - position) trailing bytes are unused")
         }
 
+        if let expected = metadata[checksumKey] {
+            let actual = data.withUnsafeBytes { crc32Hex(UnsafeRawBufferPointer(rebasing: $0[bufferStart...])) }
+            guard actual == expected.lowercased() else {
+                throw invalid("tensor data checksum \(actual) differs from the \(expected) recorded in __metadata__.\(checksumKey): the file is corrupted")
+            }
+        }
         var tensors: [String: StoredTensor] = [:]
         tensors.reserveCapacity(entries.count)
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
@@ -338,11 +345,16 @@ public struct SafeTensorsFile: Sendable, Equatable {
 
     // MARK: Writing
 
-    /// The file's bytes in safetensors format (layout described on the type).
+    /// The `__metadata__` key of the optional tensor-data checksum: the CRC-32 of the data
+    /// buffer as 8 lowercase hex digits, verified by `decode` whenever present.
+    public static let checksumKey = "data_crc32"
+
+    /// The file's bytes in safetensors format (layout described on the type); with
+    /// `checksum`, `__metadata__` also gets `data_crc32` (any value given is replaced).
     /// Throws `IOError.invalidArgument` naming `name` and the tensor for a tensor whose
     /// values do not match its shape, whose dtype is not writable, or which is called
     /// `__metadata__`.
-    public func encoded(name: String = "<memory>") throws -> Data {
+    public func encoded(name: String = "<memory>", checksum: Bool = false) throws -> Data {
         func invalid(_ tensor: String, _ reason: String) -> IOError {
             IOError.invalidArgument(path: name, reason: "tensor \"\(tensor)\": \(reason)")
         }
@@ -365,6 +377,11 @@ public struct SafeTensorsFile: Sendable, Equatable {
                 }
                 return entry
             }
+
+        var body = Data()
+        for (_, tensor) in ordered { body.append(contentsOf: encodeValues(tensor.values, dtype: tensor.dtype)) }
+        var metadata = self.metadata
+        metadata[Self.checksumKey] = checksum ? body.withUnsafeBytes { crc32Hex($0) } : nil
 
         var header: [UInt8] = [UInt8(ascii: "{")]
         var needsComma = false
@@ -409,16 +426,14 @@ public struct SafeTensorsFile: Sendable, Equatable {
         var out = Data(capacity: 8 + header.count + offset)
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: header)
-        for (_, tensor) in ordered {
-            out.append(contentsOf: encodeValues(tensor.values, dtype: tensor.dtype))
-        }
+        out.append(body)
         return out
     }
 
     /// Writes the file to `path` atomically (temporary file, fsync, rename; see
     /// `AtomicFile.write`): on failure `path` is unchanged and no temporary file remains.
-    public func write(to path: String) throws {
-        try AtomicFile.write(try encoded(name: path), to: path)
+    public func write(to path: String, checksum: Bool = false) throws {
+        try AtomicFile.write(try encoded(name: path, checksum: checksum), to: path)
     }
 
     private func encodeValues(_ values: [Float], dtype: SafeTensorsDType) -> [UInt8] {
@@ -445,6 +460,19 @@ public struct SafeTensorsFile: Sendable, Equatable {
             preconditionFailure("encodeValues: \(dtype) is not writable (checked by encoded(name:))")
         }
     }
+}
+
+/// CRC-32 (zlib's) of `bytes` as 8 lowercase hex digits.
+private func crc32Hex(_ bytes: UnsafeRawBufferPointer) -> String {
+    var crc = crc32(0, nil, 0)
+    var rest = bytes
+    while !rest.isEmpty {   // zlib takes 32-bit lengths
+        let n = min(rest.count, 1 << 30)
+        crc = crc32(crc, rest.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(n))
+        rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+    }
+    let hex = String(crc, radix: 16)
+    return String(repeating: "0", count: 8 - hex.count) + hex
 }
 
 /// Orders strings by their UTF-8 bytes (as Rust's `str` ordering does), independent of

@@ -1,4 +1,5 @@
 import Foundation
+import StyleGANTensor
 
 /// Architecture hyper-parameters of a StyleGAN model (names follow the official
 /// `G_style` / `G_mapping` / `G_synthesis` / `D_basic` keyword arguments). Stored as JSON
@@ -41,15 +42,18 @@ public struct StyleGANConfig: Codable, Equatable, Sendable {
         return c
     }
 
-    /// log2 of the resolution (L).
-    public var log2Resolution: Int { Int(log2(Double(resolution)).rounded()) }
+    /// log2 of the resolution (L); 2 for a resolution outside `Limits` (which
+    /// `validate()` rejects), so that no caller traps on one.
+    public var log2Resolution: Int { Limits.resolution.contains(resolution) ? Int(log2(Double(resolution)).rounded()) : 2 }
 
     /// Synthesis layers, 2·L − 2 (18 at 1024).
     public var numLayers: Int { 2 * log2Resolution - 2 }
 
     /// Feature maps of stage `stage`; a block at resolution 2^r has nf(r − 1) outputs.
     public func nf(_ stage: Int) -> Int {
-        min(Int(Double(fmapBase) / pow(2.0, Double(stage) * fmapDecay)), fmapMax)
+        let value = Double(fmapBase) / pow(2.0, Double(stage) * fmapDecay)
+        guard value.isFinite, value < Double(fmapMax) else { return fmapMax }   // no trap before validate()
+        return Int(value)
     }
 
     /// Channels of G's block output (= D's block input) at resolution 2^r.
@@ -59,21 +63,56 @@ public struct StyleGANConfig: Codable, Equatable, Sendable {
     /// / strided 4×4) form: resolutions ≥ 128, as `fused_scale='auto'`.
     public static func usesFusedScale(log2Resolution r: Int) -> Bool { r >= 7 }
 
-    /// Throws unless the configuration describes a buildable model.
+    /// Bounds on every field, checked before anything is allocated (a weights file's
+    /// config is untrusted input). They are far above any published StyleGAN (official
+    /// 1024²: latent 512, 8 mapping layers, fmap_base 8192, fmap_max 512).
+    public enum Limits {
+        public static let resolution = 4...1024
+        public static let numChannels = 1...4
+        /// z, w and the mapping width.
+        public static let latentSize = 1...4096
+        public static let mappingLayers = 1...32
+        public static let fmapBase = 1...(1 << 20)
+        public static let fmapDecay = 0.0...4.0
+        public static let fmapMax = 1...4096
+        public static let mbstdGroupSize = 1...256
+        public static let truncationCutoff = 0...64
+        public static let truncationPsi: ClosedRange<Float> = -1...2
+        public static let mappingLRMul: ClosedRange<Float> = 1e-6...10
+        /// Trainable parameters of one network (G or D): 256 M floats, 1 GiB in float32,
+        /// ten times the official 1024² generator.
+        public static let parametersPerNetwork = 256 << 20
+    }
+
+    /// Throws unless the configuration describes a buildable model within `Limits`.
+    /// Never traps and allocates nothing, whatever the field values.
     public func validate() throws {
-        let l = log2Resolution
-        guard resolution >= 4, resolution <= 1024, 1 << l == resolution else {
-            throw ConfigError("resolution must be a power of two in 4…1024, got \(resolution)")
+        func check<T: Comparable>(_ value: T, _ range: ClosedRange<T>, _ name: String) throws {
+            guard range.contains(value) else { throw ConfigError("\(name) must be in \(range.lowerBound)…\(range.upperBound), got \(value)") }
         }
-        guard numChannels >= 1, latentSize >= 1, dlatentSize >= 1, mappingFmaps >= 1, mappingLayers >= 1 else {
-            throw ConfigError("latent sizes, mapping width/layers and channels must be positive")
+        try check(resolution, Limits.resolution, "resolution")
+        guard resolution & (resolution - 1) == 0 else { throw ConfigError("resolution must be a power of two in 4…1024, got \(resolution)") }
+        try check(numChannels, Limits.numChannels, "numChannels")
+        try check(latentSize, Limits.latentSize, "latentSize")
+        try check(dlatentSize, Limits.latentSize, "dlatentSize")
+        try check(mappingFmaps, Limits.latentSize, "mappingFmaps")
+        try check(mappingLayers, Limits.mappingLayers, "mappingLayers")
+        try check(mappingLRMul, Limits.mappingLRMul, "mappingLRMul")   // NaN fails every range check
+        try check(fmapBase, Limits.fmapBase, "fmapBase")
+        try check(fmapDecay, Limits.fmapDecay, "fmapDecay")
+        try check(fmapMax, Limits.fmapMax, "fmapMax")
+        try check(mbstdGroupSize, Limits.mbstdGroupSize, "mbstdGroupSize")
+        try check(truncationCutoff, Limits.truncationCutoff, "truncationCutoff")
+        try check(truncationPsi, Limits.truncationPsi, "truncationPsi")
+        try check(styleMixingProb, 0...1, "styleMixingProb")
+        try check(dlatentAvgBeta, 0...1, "dlatentAvgBeta")
+        guard (1...log2Resolution).allSatisfy({ nf($0) >= 1 }) else {
+            throw ConfigError("channel budget fmapBase \(fmapBase), fmapDecay \(fmapDecay), fmapMax \(fmapMax) leaves a stage without channels")
         }
-        guard fmapBase >= 1, fmapMax >= 1, (1...l).allSatisfy({ nf($0) >= 1 }) else {
-            throw ConfigError("channel budget fmapBase \(fmapBase), fmapMax \(fmapMax) leaves a stage without channels")
-        }
-        guard mbstdGroupSize >= 1 else { throw ConfigError("mbstdGroupSize must be at least 1") }
-        guard truncationCutoff >= 0, (0...1).contains(styleMixingProb), (0...1).contains(dlatentAvgBeta) else {
-            throw ConfigError("truncation cutoff, mixing probability or w̄ decay out of range")
+        // Within the bounds above no product below overflows.
+        let g = Generator.parameterCount(config: self), d = Discriminator(config: self).parameterSpecs.reduce(0) { $0 + Shape.count($1.shape) }
+        guard g <= Limits.parametersPerNetwork, d <= Limits.parametersPerNetwork else {
+            throw ConfigError("the model would have \(g) generator and \(d) discriminator parameters, over the limit of \(Limits.parametersPerNetwork) per network")
         }
     }
 

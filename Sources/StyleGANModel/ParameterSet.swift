@@ -47,7 +47,8 @@ public final class ParameterSet: @unchecked Sendable {
     private let index: [String: Int]
 
     /// Allocates and initialises the parameters; `seed` drives the normal initialisers.
-    public init(specs: [ParameterSpec], seed: UInt64 = 0) {
+    /// With `initialize` false the values stay zero (for sets filled from a file).
+    public init(specs: [ParameterSpec], seed: UInt64 = 0, initialize: Bool = true) {
         self.specs = specs
         let total = specs.reduce(0) { $0 + Shape.count($1.shape) }
         flat = Tensor.zeros([total])
@@ -58,6 +59,7 @@ public final class ParameterSet: @unchecked Sendable {
             idx[s.name] = i
         }
         index = idx
+        guard initialize else { return }
         for (i, (spec, t)) in zip(specs, tensors).enumerated() {
             switch spec.initializer {
             case .constant(let v):
@@ -94,7 +96,7 @@ public final class ParameterSet: @unchecked Sendable {
 
     /// A deep copy with the same specs (e.g. the EMA generator).
     public func copy() -> ParameterSet {
-        let c = ParameterSet(specs: specs, seed: 0)
+        let c = ParameterSet(specs: specs, initialize: false)
         c.flat.withMutableData { $0.baseAddress!.update(from: flat.data, count: flat.count) }
         return c
     }

@@ -48,7 +48,8 @@ public struct ModelWeights {
 
     // MARK: Saving
 
-    /// Writes the file atomically. `storage` F16 halves the size of a model meant for
+    /// Writes the file atomically, with a CRC-32 of the tensor data in the metadata
+    /// (verified by `load`). `storage` F16 halves the size of a model meant for
     /// sampling (the loader converts back to float32); training snapshots use F32.
     public func save(to path: String, storage: SafeTensorsDType = .f32) throws {
         var tensors: [String: StoredTensor] = [:]
@@ -72,14 +73,19 @@ public struct ModelWeights {
         meta["format"] = Self.format
         meta["config"] = config.jsonString()
         if let g = samplingGenerator { meta["lod"] = String(g.lod) }
-        try SafeTensorsFile(tensors: tensors, metadata: meta).write(to: path)
+        try SafeTensorsFile(tensors: tensors, metadata: meta).write(to: path, checksum: true)
     }
 
     // MARK: Loading
 
-    /// Reads and validates a weights file: every expected tensor present with its
-    /// official shape, no unknown names.
-    public static func load(path: String) throws -> ModelWeights {
+    /// Reads and validates a weights file, in an order that allocates nothing the file
+    /// does not justify: the config is bounds-checked (`StyleGANConfig.Limits`), every
+    /// tensor's name and shape is checked against it (missing, unknown and mis-shaped
+    /// tensors are reported by name) and every value must be finite (unless
+    /// `allowNonFinite`, for forensics) before any network is built; networks are then
+    /// filled straight from the file, with no random initialisation. A checksum in the
+    /// metadata (`data_crc32`, written by `save`) is verified.
+    public static func load(path: String, allowNonFinite: Bool = false) throws -> ModelWeights {
         let file: SafeTensorsFile
         do { file = try SafeTensorsFile.read(path: path) } catch { throw WeightsError(path, "\(error)") }
         guard file.metadata["format"] == format else {
@@ -89,36 +95,35 @@ public struct ModelWeights {
         let config: StyleGANConfig
         do { config = try StyleGANConfig.parse(json: json) } catch { throw WeightsError(path, "\(error)") }
 
-        var used = Set<String>()
-        func tensor(_ name: String, shape: [Int]) throws -> [Float] {
+        // Which networks the file holds, and the names and shapes each must have.
+        let mapping = MappingNetwork(config: config), synthesis = SynthesisNetwork(config: config)
+        let generatorSpecs = mapping.parameterSpecs + synthesis.parameterSpecs
+        let discriminatorSpecs = Discriminator(config: config).parameterSpecs
+        func holds(_ net: String) -> Bool { file.tensors.keys.contains { $0.hasPrefix("\(net)/") } }
+        var expected: [(name: String, shape: [Int])] = []
+        for net in ["G", "Gs"] where holds(net) {
+            expected += generatorSpecs.map { ("\(net)/\($0.name)", $0.fileShape) }
+            expected.append(("\(net)/dlatent_avg", [config.dlatentSize]))
+            expected += zip(synthesis.noiseNames, synthesis.noiseShapes).map { ("\(net)/\($0)", $1) }
+        }
+        if holds("D") { expected += discriminatorSpecs.map { ("D/\($0.name)", $0.fileShape) } }
+        guard !expected.isEmpty else { throw WeightsError(path, "holds no network (no tensor starts with G/, Gs/ or D/)") }
+        for (name, shape) in expected {
             guard let t = file.tensors[name] else { throw WeightsError(path, "missing tensor '\(name)'") }
             guard t.shape == shape else {
                 throw WeightsError(path, "tensor '\(name)' has shape \(t.shape), expected \(shape) for this config")
             }
-            used.insert(name)
-            return t.values
         }
-        func loadSet(_ net: String, _ specs: [ParameterSpec]) throws -> ParameterSet {
-            let set = ParameterSet(specs: specs)
-            for (spec, t) in zip(specs, set.tensors) {
-                let values = try tensor("\(net)/\(spec.name)", shape: spec.fileShape)
-                let runtime = fromFile(values, spec)
-                t.withMutableData { $0.baseAddress!.update(from: runtime.data, count: runtime.count) }
+        let known = Set(expected.map(\.name))
+        for name in file.tensorNames where !known.contains(name) && !extraPrefixes.contains(where: { name.hasPrefix($0) }) {
+            throw WeightsError(path, "unknown tensor '\(name)' (not part of a \(config.resolution)px model with this config)")
+        }
+        if !allowNonFinite {
+            for name in file.tensorNames where file.tensors[name]!.values.contains(where: { !$0.isFinite }) {
+                let bad = file.tensors[name]!.values.lazy.filter { !$0.isFinite }.count
+                throw WeightsError(path, "tensor '\(name)' holds \(bad) non-finite value(s) (NaN or infinity)")
             }
-            return set
         }
-        func loadGenerator(_ net: String) throws -> Generator? {
-            guard file.tensors.keys.contains(where: { $0.hasPrefix("\(net)/") }) else { return nil }
-            let g = Generator(config: config)
-            let loaded = try loadSet(net, g.params.specs)
-            g.params.assign(from: loaded)
-            g.dlatentAvg = Tensor(shape: [config.dlatentSize], values: try tensor("\(net)/dlatent_avg", shape: [config.dlatentSize]))
-            g.noiseMaps = try zip(g.synthesis.noiseNames, g.synthesis.noiseShapes).map { name, shape in
-                Tensor(shape: shape, values: try tensor("\(net)/\(name)", shape: shape))
-            }
-            return g
-        }
-
         var lod: Float = 0
         if let text = file.metadata["lod"] {
             let maxLod = Float(config.log2Resolution - 2)
@@ -127,24 +132,37 @@ public struct ModelWeights {
             }
             lod = value
         }
-        var weights = ModelWeights(config: config)
-        weights.generator = try loadGenerator("G")
-        weights.emaGenerator = try loadGenerator("Gs")
-        weights.generator?.lod = lod
-        weights.emaGenerator?.lod = lod
-        if file.tensors.keys.contains(where: { $0.hasPrefix("D/") }) {
-            weights.discriminator = try loadSet("D", Discriminator(config: config).parameterSpecs)
-        }
-        for (name, t) in file.tensors where !used.contains(name) {
-            guard extraPrefixes.contains(where: { name.hasPrefix($0) }) else {
-                throw WeightsError(path, "unknown tensor '\(name)' (not part of a \(config.resolution)px model with this config)")
+
+        // Everything checked: build the networks from the file's values.
+        func values(_ name: String) -> [Float] { file.tensors[name]!.values }
+        func fill(_ set: ParameterSet, _ net: String) {
+            for (spec, t) in zip(set.specs, set.tensors) {
+                let runtime = fromFile(values("\(net)/\(spec.name)"), spec)
+                t.withMutableData { $0.baseAddress!.update(from: runtime.data, count: runtime.count) }
             }
+        }
+        func loadGenerator(_ net: String) -> Generator? {
+            guard holds(net) else { return nil }
+            let g = Generator(config: config, initialize: false)
+            fill(g.params, net)
+            g.dlatentAvg = Tensor(shape: [config.dlatentSize], values: values("\(net)/dlatent_avg"))
+            g.noiseMaps = zip(synthesis.noiseNames, synthesis.noiseShapes).map { Tensor(shape: $1, values: values("\(net)/\($0)")) }
+            g.lod = lod
+            return g
+        }
+        var weights = ModelWeights(config: config)
+        weights.generator = loadGenerator("G")
+        weights.emaGenerator = loadGenerator("Gs")
+        if holds("D") {
+            let d = ParameterSet(specs: discriminatorSpecs, initialize: false)
+            fill(d, "D")
+            weights.discriminator = d
+        }
+        for name in file.tensorNames where !known.contains(name) {
+            let t = file.tensors[name]!
             weights.extraTensors[name] = Tensor(shape: t.shape, values: t.values)
         }
-        guard weights.generator != nil || weights.emaGenerator != nil || weights.discriminator != nil else {
-            throw WeightsError(path, "holds no network (no tensor starts with G/, Gs/ or D/)")
-        }
-        weights.metadata = file.metadata.filter { !["format", "config", "lod"].contains($0.key) }
+        weights.metadata = file.metadata.filter { !["format", "config", "lod", SafeTensorsFile.checksumKey].contains($0.key) }
         return weights
     }
 

@@ -27,15 +27,23 @@ public final class Generator: @unchecked Sendable {
     public var lod: Float = 0
 
     /// A freshly initialised generator (official initialisation), deterministic in `seed`.
-    public init(config: StyleGANConfig, seed: UInt64 = 0) {
+    /// With `initialize` false every value is zero: for a generator about to be filled
+    /// from a file, which then costs no random draws.
+    public init(config: StyleGANConfig, seed: UInt64 = 0, initialize: Bool = true) {
         self.config = config
         mapping = MappingNetwork(config: config)
         synthesis = SynthesisNetwork(config: config)
-        params = ParameterSet(specs: mapping.parameterSpecs + synthesis.parameterSpecs, seed: seed)
+        params = ParameterSet(specs: mapping.parameterSpecs + synthesis.parameterSpecs, seed: seed, initialize: initialize)
         dlatentAvg = Tensor.zeros([config.dlatentSize])
         noiseMaps = synthesis.noiseShapes.enumerated().map { i, shape in
-            Tensor.randomNormal(shape, seed: seed &+ 0x6e6f697365 &+ UInt64(i))
+            initialize ? Tensor.randomNormal(shape, seed: seed &+ 0x6e6f697365 &+ UInt64(i)) : Tensor.zeros(shape)
         }
+    }
+
+    /// Trainable parameters a generator of `config` has (computed from the specs alone).
+    public static func parameterCount(config: StyleGANConfig) -> Int {
+        (MappingNetwork(config: config).parameterSpecs + SynthesisNetwork(config: config).parameterSpecs)
+            .reduce(0) { $0 + Shape.count($1.shape) }
     }
 
     /// A copy with its own parameters and buffers (for the EMA generator).
