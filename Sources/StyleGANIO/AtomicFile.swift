@@ -21,8 +21,12 @@ public enum AtomicFile {
     /// `IOError.writeFailed` names `path`.
     ///
     /// A new file gets mode 0644 (minus the umask).
-    public static func write(_ data: Data, to path: String) throws {
-        guard !path.isEmpty else { throw IOError.writeFailed(path: path, reason: "empty path") }
+    ///
+    /// Only regular files are written: a symbolic link is followed and its target
+    /// replaced (a dangling link is refused), and a device, FIFO, socket or directory at
+    /// `path` is refused with `IOError.writeFailed` and left alone.
+    public static func write(_ data: Data, to requestedPath: String) throws {
+        let path = try regularFileDestination(requestedPath)
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let tempPath = url.deletingLastPathComponent()
@@ -72,15 +76,46 @@ public enum AtomicFile {
         }
     }
 
+    /// The path a write to `path` should replace: `path` itself when nothing or a regular
+    /// file is there, the target of a symbolic link; throws for anything else.
+    static func regularFileDestination(_ path: String) throws -> String {
+        guard !path.isEmpty else { throw IOError.writeFailed(path: path, reason: "empty path") }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return path }   // nothing there yet: a new file
+        switch info.st_mode & S_IFMT {
+        case S_IFREG:
+            return path
+        case S_IFLNK:
+            guard let resolved = realpath(path, nil) else {
+                throw IOError.writeFailed(path: path, reason: "it is a symbolic link whose target does not exist")
+            }
+            defer { free(resolved) }
+            let target = String(cString: resolved)
+            guard stat(target, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+                throw IOError.writeFailed(path: path, reason: "it is a symbolic link to \(target), which is not a regular file")
+            }
+            return target
+        case S_IFDIR:
+            throw IOError.writeFailed(path: path, reason: "it is a directory")
+        default:
+            throw IOError.writeFailed(path: path, reason: "it is a device, FIFO or socket, not a regular file (write to a file instead)")
+        }
+    }
+
     /// Reads the whole file at `path` (memory-mapped when the system considers it
     /// safe). Throws `IOError.fileNotFound`, `.isDirectory` or `.readFailed`, each naming
-    /// `path`.
+    /// `path`; a device, FIFO or socket is refused (`.readFailed`) without being opened.
     public static func read(_ path: String) throws -> Data {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw IOError.fileNotFound(path: path)
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw IOError.fileNotFound(path: path) }
+            throw IOError.readFailed(path: path, reason: errnoString())
         }
-        if isDirectory.boolValue { throw IOError.isDirectory(path: path) }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw IOError.isDirectory(path: path)
+        default: throw IOError.readFailed(path: path, reason: "not a regular file (a device, FIFO or socket)")
+        }
         do {
             return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
         } catch {

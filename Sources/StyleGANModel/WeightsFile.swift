@@ -6,6 +6,8 @@ import StyleGANTensor
 public struct WeightsError: Error, CustomStringConvertible {
     public let description: String
     public init(_ path: String, _ message: String) { description = "\(path): \(message)" }
+    /// An I/O error, whose message already names the file.
+    public init(_ error: IOError) { description = error.description }
 }
 
 /// The networks of one model as stored in a safetensors file.
@@ -87,7 +89,7 @@ public struct ModelWeights {
     /// metadata (`data_crc32`, written by `save`) is verified.
     public static func load(path: String, allowNonFinite: Bool = false) throws -> ModelWeights {
         let file: SafeTensorsFile
-        do { file = try SafeTensorsFile.read(path: path) } catch { throw WeightsError(path, "\(error)") }
+        do { file = try SafeTensorsFile.read(path: path) } catch let error as IOError { throw WeightsError(error) }
         guard file.metadata["format"] == format else {
             throw WeightsError(path, "not a \(format) weights file (metadata format is \(file.metadata["format"].map { "'\($0)'" } ?? "missing"))")
         }

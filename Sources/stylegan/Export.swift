@@ -32,7 +32,8 @@ struct Export: ParsableCommand {
             out.metadata[String(item[..<eq])] = String(item[item.index(after: eq)...])
         }
         try out.save(to: output, storage: fp16 ? .f16 : .f32)
-        let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+        let written = URL(fileURLWithPath: output).resolvingSymlinksInPath().path   // a link's target was written
+        let size = (try? FileManager.default.attributesOfItem(atPath: written)[.size] as? Int) ?? 0
         print("wrote \(output): Gs, \(g.params.count) parameters, \(fp16 ? "float16" : "float32"), \(size / 1024) KiB")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 @preconcurrency import Glibc   // `stdout`, a C global
+import Foundation
 import StyleGANTensor
 
 @main
@@ -7,14 +8,26 @@ struct StyleGANCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stylegan",
         abstract: "StyleGAN (v1) on the CPU: generate faces, walk the latent space, train, inspect weights.",
+        version: "0.6.0",
         subcommands: [Generate.self, Interpolate.self, Mix.self, Train.self, Metrics.self, Inspect.self, Export.self]
     )
 
     /// Line-buffers stdout before parsing, so a long run's log lines reach a redirected
     /// file (`stylegan train ... > run.out`) as they are printed, not in 4 KiB blocks.
+    /// Every error is one line on stderr (`stylegan: …`) with the parser's exit code (64
+    /// for bad arguments, 1 for failures); `--help` and `--version` print as usual.
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)
-        main(nil)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }   // --help, --version
+            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? ""
+            if !message.isEmpty { FileHandle.standardError.write(Data("stylegan: \(message)\n".utf8)) }
+            Foundation.exit(code.rawValue)
+        }
     }
 }
 
@@ -24,7 +37,10 @@ struct GlobalOptions: ParsableArguments {
     var threads: Int?
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let threads, !(1...Threads.maximum).contains(threads) {
+            throw ValidationError("--threads must be in 1…\(Threads.maximum), got \(threads)")
+        }
+        if threads == nil, case .failure(let error) = Threads.environmentCount() { throw ValidationError(error.description) }
     }
 
     /// Applies the thread setting; call first in `run()`.

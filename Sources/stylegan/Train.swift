@@ -6,9 +6,10 @@ import StyleGANTensor
 import StyleGANTraining
 import Synchronization
 
-/// Set by the SIGINT/SIGTERM handlers, read by the training loop between steps (an atomic,
-/// so the optimiser cannot hoist the read out of the loop).
-private let stopRequested = Atomic<Bool>(false)
+/// The signal (SIGINT or SIGTERM) that asked training to stop, 0 for none: set by the
+/// handlers, read by the training loop between steps (an atomic, so the optimiser cannot
+/// hoist the read out of the loop).
+private let stopSignal = Atomic<Int32>(0)
 
 /// `stylegan train`: progressive training on a folder of images.
 struct Train: ParsableCommand {
@@ -20,6 +21,7 @@ struct Train: ParsableCommand {
           stylegan train --resume runs/faces64                      # continue from the latest snapshot
           stylegan train --resume runs/faces64 --total-kimg 1200    # ... and train longer
           stylegan train --data my-faces/ --outdir runs/mine --init weights/faces64.safetensors --total-kimg 20
+        SIGINT/SIGTERM write a snapshot and exit 130/143.
         On resume, \(TrainingOptions.resumableSettingNames.map { "--" + $0 }.joined(separator: ", "))
         may be changed (each change is logged and kept in the snapshot's options history);
         everything else comes from the snapshot, and giving a different value is an error.
@@ -184,8 +186,8 @@ struct Train: ParsableCommand {
             trainer = try Trainer(options: options, dataset: try loadDataset(options))
             directory = outdir!
         }
-        signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
-        signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
+        signal(SIGINT) { stopSignal.store($0, ordering: .relaxed) }
+        signal(SIGTERM) { stopSignal.store($0, ordering: .relaxed) }
         let run = try TrainingRun(trainer: trainer, directory: directory) { print($0) }
         var bar = Progress(total: Int(trainer.options.totalKimg * 1000), label: "train", initial: Int(trainer.kimg * 1000))
         var lastDraw = Date.distantPast
@@ -193,8 +195,14 @@ struct Train: ParsableCommand {
             guard Date().timeIntervalSince(lastDraw) > 1 else { return }
             lastDraw = Date()
             bar.update(Int(s.kimg * 1000), detail: "kimg \(String(format: "%.2f", s.kimg)) \(s.resolution)px lod \(String(format: "%.2f", s.lod)) \(String(format: "%.1f", rate)) img/s")
-        }, stop: { stopRequested.load(ordering: .relaxed) })
-        if stopRequested.load(ordering: .relaxed) { print("stopped on request; snapshot written") }
+        }, stop: { stopSignal.load(ordering: .relaxed) != 0 })
+        let signal = stopSignal.load(ordering: .relaxed)
+        if signal != 0 {
+            // Exit as a shell reports a signal (130 for SIGINT, 143 for SIGTERM), so a
+            // supervisor can tell a stopped run from a finished one.
+            print("stopped on request (\(signal == SIGINT ? "SIGINT" : "SIGTERM")); snapshot written")
+            throw ExitCode(128 + signal)
+        }
     }
 
     private func loadDataset(_ o: TrainingOptions) throws -> ImageDataset {

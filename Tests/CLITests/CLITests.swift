@@ -174,7 +174,7 @@ final class CLITests: XCTestCase {
                 XCTFail("\(name): train did not stop within 30 s")
                 continue
             }
-            XCTAssertEqual(p.terminationStatus, 0, name)
+            XCTAssertEqual(p.terminationStatus, 128 + signal, "\(name): exits as a shell reports the signal")
             let snapshots = try FileManager.default.contentsOfDirectory(atPath: run).filter { $0.hasPrefix("network-snapshot-") }
             XCTAssertEqual(snapshots.count, 1, "\(name): \(snapshots)")
             let weights = try ModelWeights.load(path: "\(run)/\(try XCTUnwrap(snapshots.first))")

@@ -1,0 +1,50 @@
+import Foundation
+import XCTest
+@testable import StyleGANIO
+
+/// Reads and writes touch regular files only; the tensor-data checksum catches corruption.
+final class SpecialFileTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+    override func setUpWithError() throws { directory = try TemporaryDirectory("SpecialFiles") }
+    override func tearDown() { directory.cleanUp() }
+
+    func testDevicesAndFIFOsAreRefusedWithoutBlocking() throws {
+        assertIOError(["/dev/zero", "not a regular file"]) { try AtomicFile.read("/dev/zero") }
+        let fifo = directory.file("pipe")
+        XCTAssertEqual(mkfifo(fifo, 0o644), 0)
+        assertIOError(["pipe", "not a regular file"]) { try AtomicFile.read(fifo) }   // would block if opened
+        assertIOError(["pipe", "device, FIFO or socket"]) { try AtomicFile.write(Data([1]), to: fifo) }
+        assertIOError(["/dev/null", "device, FIFO or socket"]) { try AtomicFile.write(Data([1]), to: "/dev/null") }
+        var info = stat()
+        XCTAssertEqual(lstat(fifo, &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFIFO, "the FIFO is still a FIFO")
+        assertIOError(["is a directory"]) { try AtomicFile.write(Data([1]), to: directory.path) }
+    }
+
+    func testSymlinkDestinationWritesItsTarget() throws {
+        let target = directory.file("target.bin"), link = directory.file("link.bin")
+        try Data([0]).write(to: URL(fileURLWithPath: target))
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        try AtomicFile.write(Data([1, 2, 3]), to: link)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link), target, "the link stays a link")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: target)), Data([1, 2, 3]))
+        let dangling = directory.file("dangling.bin")
+        try FileManager.default.createSymbolicLink(atPath: dangling, withDestinationPath: directory.file("nowhere/x"))
+        assertIOError(["dangling.bin", "target does not exist"]) { try AtomicFile.write(Data([1]), to: dangling) }
+    }
+
+    func testChecksumIsWrittenAndVerified() throws {
+        let path = directory.file("m.safetensors")
+        let file = SafeTensorsFile(tensors: ["w": StoredTensor(shape: [4], values: [1, 2, 3, 4])], metadata: ["k": "v"])
+        try file.write(to: path, checksum: true)
+        let read = try SafeTensorsFile.read(path: path)
+        XCTAssertEqual(read.metadata[SafeTensorsFile.checksumKey]?.count, 8)
+        XCTAssertEqual(read.tensors, file.tensors)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count - 1] ^= 1
+        try bytes.write(to: URL(fileURLWithPath: path))
+        assertIOError(["m.safetensors", "checksum", "corrupted"]) { try SafeTensorsFile.read(path: path) }
+        try file.write(to: path)   // without a checksum nothing is verified, as for any safetensors file
+        XCTAssertNil(try SafeTensorsFile.read(path: path).metadata[SafeTensorsFile.checksumKey])
+    }
+}
