@@ -15,14 +15,21 @@ kimg=${4:?kimg per branch}; settings=${5:?"GAMMA:INTERVAL pairs"}; swd_images=${
 bin=${STYLEGAN_BIN:-"$(cd "$(dirname "$0")/.." && pwd)/.build/release/stylegan"}
 mkdir -p "$out"
 
-start_kimg=$(basename "$snapshot" | sed -E 's/network-snapshot-0*([0-9]+).*/\1/')
-end_kimg=$(python3 -c "print(int($start_kimg + $kimg))")
-final_name=$(printf 'network-snapshot-%06d.safetensors' "$end_kimg")
+start_kimg=$(basename "$snapshot" | sed -E 's/network-snapshot-0*([0-9.]*[0-9])\.safetensors.*/\1/')
+end_kimg=$(python3 -c "print(int(float('$start_kimg') + $kimg))")
+# The newest snapshot of a branch and its kimg (names carry the kimg: 000276.016 or 000276).
+latest() {
+    ls "$1"/network-snapshot-*.safetensors 2>/dev/null | python3 -c "import sys, re
+paths = sys.stdin.read().split()
+kimg = lambda p: float(re.search(r'snapshot-([0-9.]+?)\.safetensors$', p).group(1))
+if paths: best = max(paths, key=kimg); print(best, kimg(best))"
+}
 
 for s in $settings; do
     gamma=${s%%:*}; interval=${s##*:}
     dir="$out/g$gamma-i$interval"
-    [ -f "$dir/$final_name" ] && continue
+    read -r _ reached <<< "$(latest "$dir")" || true
+    python3 -c "import sys; sys.exit(0 if float('${reached:-0}') >= $end_kimg else 1)" && continue
     mkdir -p "$dir"
     base=$(basename "$snapshot" .gz)
     if [ ! -f "$dir/$base" ]; then
@@ -43,7 +50,8 @@ for s in $settings; do
 r = [json.loads(l) for l in open('$dir/stats.jsonl')]
 r = [x for x in r if x['kimg'] > $start_kimg + 0.5]
 print(round(sum(1000 / x['img_per_s'] for x in r) / len(r)))")
-    "$bin" metrics swd --weights "$dir/$final_name" --data "$data" --num "$swd_images" |
+    read -r final _ <<< "$(latest "$dir")"
+    "$bin" metrics swd --weights "$final" --data "$data" --num "$swd_images" |
         awk -v g="$gamma" -v i="$interval" -v sp="$speed" -F': ' '/^SWDx1e3_/ { v[$1] = $2 } END {
             printf "| %s | %s | %s | %s | %s | **%s** | %s |\n", g, i, v["SWDx1e3_64"], v["SWDx1e3_32"], v["SWDx1e3_16"], v["SWDx1e3_avg"], sp }'
 done

@@ -76,6 +76,9 @@ public final class Tensor: @unchecked Sendable {
     /// A copy of the elements.
     public var scalars: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
 
+    /// Whether every element is finite (no NaN or infinity).
+    public var isAllFinite: Bool { ck_all_finite(data, Int64(count)) != 0 }
+
     /// The single element of a one-element tensor.
     public var item: Float {
         precondition(count == 1, "item: tensor of shape \(shape) has \(count) elements")

@@ -37,6 +37,15 @@ public final class Trainer {
     public private(set) var step: Int64 = 0
     /// Updates skipped because a gradient was not finite.
     public private(set) var skippedUpdates = 0
+    /// Steps in a row whose update was skipped for a non-finite gradient (0 after a good step).
+    public private(set) var consecutiveSkips = 0
+    /// Whether G, G_ema and D hold only finite values (checked before a snapshot is written).
+    public var weightsAreFinite: Bool {
+        generator.params.flat.isAllFinite && emaGenerator.params.flat.isAllFinite && discriminatorParams.flat.isAllFinite
+            && generator.dlatentAvg.isAllFinite
+    }
+    /// The snapshot this trainer resumed from (nil for a new or fine-tuning run).
+    public private(set) var resumedFrom: String?
     /// Settings that differ from the resumed snapshot's (empty for a new run).
     public private(set) var changesAtResume: [OptionChange] = []
     /// How a fine-tuning run was initialised where the file did not say (e.g. a fresh D).
@@ -97,14 +106,14 @@ public final class Trainer {
                                          reals: reals, r1Weight: r1)
         let gradD = discriminatorParams.flatten(gradients(of: terms.total, withRespectTo: discriminatorParams.tensors))
         var skipped = false
-        if ck_all_finite(gradD.data, Int64(gradD.count)) != 0 { adamD.update(discriminatorParams, gradient: gradD, learningRate: lr) } else { skipped = true }
+        if gradD.isAllFinite { adamD.update(discriminatorParams, gradient: gradD, learningRate: lr) } else { skipped = true }
 
         // G step through the frozen D.
         let images = synthesizeForTraining(batch: batch, lod: lod, latentStream: .latentG, mixStream: .mixG, choiceStream: .mixChoiceG, noiseStream: .noiseG)
         let lossG = Losses.generator(fakeScores: discriminator(images, params: discriminatorParams.frozen(), lod: lod))
         let gradG = generator.params.flatten(gradients(of: lossG, withRespectTo: generator.params.tensors))
-        if ck_all_finite(gradG.data, Int64(gradG.count)) != 0 { adamG.update(generator.params, gradient: gradG, learningRate: lr) } else { skipped = true }
-        if skipped { skippedUpdates += 1 }
+        if gradG.isAllFinite { adamG.update(generator.params, gradient: gradG, learningRate: lr) } else { skipped = true }
+        if skipped { skippedUpdates += 1; consecutiveSkips += 1 } else { consecutiveSkips = 0 }
 
         // Generator EMA (half-life in images); w̄ is copied, not averaged.
         let beta = options.emaHalfLifeKimg > 0 ? Float(pow(0.5, Double(batch) / (options.emaHalfLifeKimg * 1000))) : 0
@@ -202,6 +211,7 @@ public final class Trainer {
         }
         try self.init(options: options, dataset: dataset)
         changesAtResume = changes
+        resumedFrom = path
         generator.params.assign(from: g.params)
         generator.dlatentAvg = g.dlatentAvg.copy()
         generator.noiseMaps = g.noiseMaps

@@ -46,23 +46,52 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         self.schedule = Schedule(resolution: config.resolution)
     }
 
+    /// Bounds of the numeric settings (see also `StyleGANConfig.Limits`).
+    public enum Limits {
+        /// kimg of a run, a phase or a tick: a million kimg is a billion images.
+        public static let kimg = 0.0...1_000_000
+        public static let tickKimg = 0.001...10_000
+        public static let minibatch = 1...4096
+        public static let learningRate: ClosedRange<Float> = 1e-9...10
+        public static let gamma: ClosedRange<Float> = 0...1e6
+        public static let r1Interval = 1...1024
+        public static let ticks = 1...1_000_000
+        public static let swdImages = 16...100_000
+        public static let dataLimit = 1...100_000_000
+    }
+
+    /// Throws, naming the setting, unless every value is finite and within `Limits`.
     public func validate() throws {
         try config.validate()
+        func check<T: Comparable>(_ value: T, _ range: ClosedRange<T>, _ name: String) throws {
+            guard range.contains(value) else { throw ConfigError("\(name) must be in \(range.lowerBound)…\(range.upperBound), got \(value)") }
+        }
         guard schedule.resolution == config.resolution else { throw ConfigError("schedule resolution differs from the model's") }
         guard [4, 8, 16, 32, 64, 128, 256, 512, 1024].contains(schedule.startResolution),
               schedule.startResolution <= config.resolution else {
             throw ConfigError("start resolution must be a power of two between 4 and the model resolution \(config.resolution)")
         }
-        guard schedule.stableKimg >= 0, schedule.fadeKimg >= 0, totalKimg > 0, tickKimg > 0, snapshotTicks >= 1 else {
-            throw ConfigError("kimg settings must be positive")
+        try check(schedule.stableKimg, Limits.kimg, "stable kimg")   // NaN fails every range check
+        try check(schedule.fadeKimg, Limits.kimg, "fade kimg")
+        try check(totalKimg, Limits.kimg, "total kimg")
+        guard totalKimg > 0 else { throw ConfigError("total kimg must be positive") }
+        try check(tickKimg, Limits.tickKimg, "tick kimg")
+        try check(snapshotTicks, Limits.ticks, "snapshot ticks")
+        for b in Array(schedule.minibatch.values) + [schedule.defaultMinibatch] {
+            try check(b, Limits.minibatch, "minibatch")
+            guard b <= config.mbstdGroupSize || b % min(config.mbstdGroupSize, b) == 0 else {
+                throw ConfigError("minibatch \(b) must be divisible by the minibatch-stddev group size \(config.mbstdGroupSize)")
+            }
         }
-        for b in Array(schedule.minibatch.values) + [schedule.defaultMinibatch] where b < 1 || (b > config.mbstdGroupSize && b % min(config.mbstdGroupSize, b) != 0) {
-            throw ConfigError("minibatch \(b) must be positive and divisible by the minibatch-stddev group size \(config.mbstdGroupSize)")
-        }
-        guard r1Interval >= 1, r1Interval <= 1024 else { throw ConfigError("R1 interval must be in 1…1024, got \(r1Interval)") }
-        guard r1Gamma >= 0, emaHalfLifeKimg >= 0, swdTicks >= 0, swdImages >= 16 else {
-            throw ConfigError("γ, EMA half-life and SWD settings must be non-negative (SWD needs at least 16 images)")
-        }
+        for (res, _) in schedule.minibatch where !(4...1024).contains(res) { throw ConfigError("minibatch table has resolution \(res), outside 4…1024") }
+        for lr in Array(schedule.learningRate.values) + [schedule.defaultLearningRate] { try check(lr, Limits.learningRate, "learning rate") }
+        for (res, _) in schedule.learningRate where !(4...1024).contains(res) { throw ConfigError("lr table has resolution \(res), outside 4…1024") }
+        try check(r1Gamma, Limits.gamma, "γ")
+        try check(r1Interval, Limits.r1Interval, "R1 interval")
+        try check(emaHalfLifeKimg, Limits.kimg, "EMA half-life kimg")
+        try check(swdTicks, 0...Limits.ticks.upperBound, "SWD ticks")
+        try check(swdImages, Limits.swdImages, "SWD images")
+        if let dataLimit { try check(dataLimit, Limits.dataLimit, "data limit") }
     }
 }
 

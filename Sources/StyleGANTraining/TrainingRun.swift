@@ -4,9 +4,11 @@ import StyleGANModel
 import StyleGANTensor
 
 /// Drives a `Trainer` and keeps its run directory:
-/// `log.txt`, `stats.jsonl` (one JSON object per tick), `fakes{kimg:06}.png` (a grid from
-/// fixed latents through the EMA generator), `network-snapshot-{kimg:06}.safetensors`
-/// (atomic; everything needed to resume) and `plot.png` (losses and SWD over kimg).
+/// `log.txt`, `stats.jsonl` (one JSON object per tick), `fakes{kimg}.png` (a grid from
+/// fixed latents through the EMA generator), `network-snapshot-{kimg}.safetensors`
+/// (atomic; everything needed to resume) and `plot.png` (losses and SWD over kimg), with
+/// kimg written to the image (`000272.016`). A new run refuses a directory that holds
+/// another run.
 public final class TrainingRun {
     public let trainer: Trainer
     public let directory: String
@@ -30,12 +32,82 @@ public final class TrainingRun {
             return r.gaussians(c.latentSize)
         })
         gridColumns = gridSize.columns
+        if trainer.resumedFrom == nil { try Self.checkNewRunDirectory(directory) }
         let logPath = (directory as NSString).appendingPathComponent("log.txt")
         self.log = { line in
             log(line)
             try? Self.append(line, to: logPath)   // best effort: the line has gone to `log` already
         }
+        removeStaleTemporaries()
+        if trainer.resumedFrom != nil { try dropStatsAfterResumePoint() }
         history = Self.readHistory(directory)
+    }
+
+    /// Throws unless `directory` can take a new run: a new run never writes into another
+    /// run's directory (snapshots or stats.jsonl), which would mix the two.
+    public static func checkNewRunDirectory(_ directory: String) throws {
+        let existing = snapshots(in: directory).map { ($0.path as NSString).lastPathComponent }
+        let stats = (directory as NSString).appendingPathComponent("stats.jsonl")
+        if !existing.isEmpty || FileManager.default.fileExists(atPath: stats) {
+            throw TrainingError("\(directory) already holds a training run (\(existing.last ?? "stats.jsonl")): continue it with --resume \(directory), or choose another --outdir")
+        }
+    }
+
+    /// File name of the snapshot at `kimg`, to the image (`network-snapshot-000272.016.safetensors`),
+    /// so two snapshots of one run never share a name; zero-padded, so names sort by kimg.
+    public static func snapshotName(kimg: Double) -> String { String(format: "network-snapshot-%010.3f.safetensors", kimg) }
+
+    /// Snapshots in `directory`, oldest first, by the kimg in their names (also the
+    /// `network-snapshot-000272.safetensors` names of earlier versions).
+    public static func snapshots(in directory: String) -> [(path: String, kimg: Double)] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return files.compactMap { name -> (String, Double)? in
+            guard name.hasPrefix("network-snapshot-"), name.hasSuffix(".safetensors"),
+                  let kimg = Double(name.dropFirst("network-snapshot-".count).dropLast(".safetensors".count)), kimg.isFinite else { return nil }
+            return ((directory as NSString).appendingPathComponent(name), kimg)
+        }.sorted { $0.1 < $1.1 }
+    }
+
+    /// The newest snapshot in `directory` that loads and verifies (checksum, finite
+    /// values, training metadata), with a line for each newer one passed over and why.
+    public static func latestValidSnapshot(in directory: String) throws -> (path: String, weights: ModelWeights, skipped: [String]) {
+        let all = snapshots(in: directory)
+        guard !all.isEmpty else { throw TrainingError("\(directory): no network-snapshot-*.safetensors to resume from") }
+        var skipped: [String] = []
+        for (path, _) in all.reversed() {
+            do {
+                let weights = try ModelWeights.load(path: path)
+                _ = try Trainer.savedOptions(in: weights, path: path)
+                guard weights.metadata["training_state"] != nil else { throw WeightsError(path, "not a training snapshot (no training_state metadata)") }
+                return (path, weights, skipped)
+            } catch {
+                skipped.append("skipped \(error)")
+            }
+        }
+        throw TrainingError("\(directory): no snapshot could be resumed (\(skipped.joined(separator: "; ")))")
+    }
+
+    /// Removes temporary snapshot files left by a process killed while writing one.
+    private func removeStaleTemporaries() {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in files where name.hasPrefix(".network-snapshot-") && name.contains(".tmp-") {
+            if (try? FileManager.default.removeItem(atPath: path(name))) != nil { log("removed stale temporary file \(name)") }
+        }
+    }
+
+    /// After a resume, stats rows written past the snapshot (by ticks whose snapshot was
+    /// never written) are dropped, so the resumed ticks do not duplicate them.
+    private func dropStatsAfterResumePoint() throws {
+        let file = path("stats.jsonl")
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return }
+        let lines = text.split(separator: "\n")
+        let kept = lines.filter { line in
+            let row = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+            return ((row?["kimg"] as? Double) ?? 0) <= trainer.kimg + 1e-6
+        }
+        guard kept.count < lines.count else { return }
+        try AtomicFile.write(Data(kept.map { $0 + "\n" }.joined().utf8), to: file)
+        log("dropped \(lines.count - kept.count) stats row(s) written after kimg \(String(format: "%.3f", trainer.kimg)), the resumed snapshot's")
     }
 
     public func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
@@ -71,6 +143,9 @@ public final class TrainingRun {
         let runStart = Date(), startKimg = trainer.kimg
         while trainer.kimg < o.totalKimg && !stop() {
             let s = trainer.trainStep()
+            if trainer.consecutiveSkips >= Self.maxConsecutiveSkips {
+                throw TrainingError("losses or gradients were not finite for \(trainer.consecutiveSkips) steps in a row at kimg \(String(format: "%.3f", trainer.kimg)); stopped without writing a snapshot (the last one is intact: resume it, e.g. with a lower --lr or --gamma)")
+            }
             steps += 1
             tickImages += s.minibatch
             sums["lossG", default: 0] += Double(s.lossG)
@@ -116,13 +191,19 @@ public final class TrainingRun {
         let g = trainer.emaGenerator
         let images = withoutGradients { g.render(g.dlatents(from: g.map(gridLatents)), noise: .constant) }
         let grid = ImageConversion.grid(ImageConversion.images(from: images), columns: gridColumns)
-        try PNG.write(grid, to: path(String(format: "fakes%06d.png", Int(trainer.kimg.rounded(.down)))))
+        try PNG.write(grid, to: path(String(format: "fakes%010.3f.png", trainer.kimg)))
     }
 
-    /// Writes `network-snapshot-{kimg}.safetensors` atomically.
+    /// Updates skipped in a row (non-finite gradients) after which training stops.
+    public static let maxConsecutiveSkips = 4
+
+    /// Writes the snapshot (`snapshotName(kimg:)`) atomically; refuses weights that are not finite.
     @discardableResult
     public func writeSnapshot() throws -> String {
-        let p = path(String(format: "network-snapshot-%06d.safetensors", Int(trainer.kimg.rounded(.down))))
+        guard trainer.weightsAreFinite else {
+            throw TrainingError("weights are not finite at kimg \(String(format: "%.3f", trainer.kimg)); no snapshot written (the last one is intact)")
+        }
+        let p = path(Self.snapshotName(kimg: trainer.kimg))
         try trainer.snapshot().save(to: p)
         log("snapshot \(p)")
         return p
@@ -148,4 +229,10 @@ public final class TrainingRun {
             (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Double]
         }
     }
+}
+
+/// A training run that cannot start or go on (its message says why and what to do).
+public struct TrainingError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ message: String) { description = message }
 }

@@ -26,7 +26,9 @@ struct Train: ParsableCommand {
         may be changed (each change is logged and kept in the snapshot's options history);
         everything else comes from the snapshot, and giving a different value is an error.
         The run directory gets log.txt, stats.jsonl, fakes{kimg}.png grids, plot.png and
-        network-snapshot-{kimg}.safetensors files (atomic; Ctrl-C writes one and stops).
+        network-snapshot-{kimg}.safetensors files (atomic; Ctrl-C writes one and stops); a
+        new run refuses a directory that holds another run, and --resume DIR falls back to
+        the newest snapshot that verifies.
         Images of any size are centre-cropped to a square and resized to --resolution.
         """
     )
@@ -151,16 +153,15 @@ struct Train: ParsableCommand {
         return o
     }
 
-    /// The snapshot to resume from: the file, or the latest in a run directory.
-    static func snapshotPath(_ resume: String) throws -> String {
+    /// The snapshot to resume from: the file, or the newest one in a run directory that
+    /// loads and verifies (each newer one passed over is reported).
+    static func resumePoint(_ resume: String) throws -> (path: String, weights: ModelWeights) {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: resume, isDirectory: &isDir) else { throw CLIError("\(resume): no such run directory or snapshot") }
-        guard isDir.boolValue else { return resume }
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: resume)) ?? []
-        guard let latest = files.filter({ $0.hasPrefix("network-snapshot-") && $0.hasSuffix(".safetensors") }).sorted().last else {
-            throw CLIError("\(resume): no network-snapshot-*.safetensors to resume from")
-        }
-        return (resume as NSString).appendingPathComponent(latest)
+        guard isDir.boolValue else { return (resume, try ModelWeights.load(path: resume)) }
+        let found = try TrainingRun.latestValidSnapshot(in: resume)
+        for line in found.skipped { print(line) }
+        return (found.path, found.weights)
     }
 
     func run() throws {
@@ -168,8 +169,7 @@ struct Train: ParsableCommand {
         let trainer: Trainer
         let directory: String
         if let resume {
-            let path = try Self.snapshotPath(resume)
-            let weights = try ModelWeights.load(path: path)
+            let (path, weights) = try Self.resumePoint(resume)
             var options = try Trainer.savedOptions(in: weights, path: path)
             try apply(to: &options)
             let dataset = try loadDataset(options)
@@ -177,12 +177,14 @@ struct Train: ParsableCommand {
             directory = outdir ?? ((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
             print("resuming \(path) at kimg \(String(format: "%.1f", trainer.kimg))")
         } else if let path = `init` {
+            try TrainingRun.checkNewRunDirectory(outdir!)
             let weights = try ModelWeights.load(path: path)
             let options = try fineTuningOptions(weights, path: path)
             trainer = try Trainer(options: options, dataset: try loadDataset(options), initialWeights: weights, path: path)
             directory = outdir!
         } else {
             let options = try newOptions()
+            try TrainingRun.checkNewRunDirectory(outdir!)
             trainer = try Trainer(options: options, dataset: try loadDataset(options))
             directory = outdir!
         }

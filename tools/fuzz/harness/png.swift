@@ -15,6 +15,15 @@ public func fuzzInitialize(_ argc: UnsafeMutablePointer<Int32>?, _ argv: UnsafeM
     return 0
 }
 
+@_cdecl("LLVMFuzzerCustomMutator")
+public func fuzzMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int, _ seed: UInt32) -> Int {
+    // Mutate, then (usually) rewrite the chunk CRCs so the mutation reaches libpng's parser.
+    let newSize = LLVMFuzzerMutate(data, size, maxSize)
+    var rng = SplitMix(seed)
+    if rng.chance(7, 8) { fixPNGChunkCRCs(data, newSize) }
+    return newSize
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let data = inputData(bytes, size)

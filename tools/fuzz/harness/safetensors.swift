@@ -39,6 +39,11 @@ private func sameTensors(_ a: SafeTensorsFile, _ b: SafeTensorsFile, sameDType: 
     return true
 }
 
+@_cdecl("LLVMFuzzerCustomMutator")
+public func fuzzMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int, _ seed: UInt32) -> Int {
+    mutateSafeTensors(data, size, maxSize, seed, fixChecksum: true)
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let data = inputData(bytes, size)

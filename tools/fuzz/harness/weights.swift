@@ -3,11 +3,10 @@
 // validation, the name/shape checks against the config and building the networks (tensor
 // layer and C kernels).
 //
-// Input, framed so that mutations of the JSON header need not keep the 8-byte length in
-// step: the header's JSON bytes, one NUL byte, then the data buffer (no NUL: all header,
-// empty buffer). The harness writes `u64le(len(header)) + header + data` to a scratch file
-// and loads it. `python3 tools/fuzz/make_corpus.py --unframe IN OUT` turns an input back
-// into a real .safetensors file (for `stylegan inspect`), `--frame` the other way.
+// Input: the bytes of a weights (.safetensors) file; a crashing input is a file that
+// `stylegan inspect` can be pointed at. The custom mutator mutates the JSON header or the
+// data separately, keeps the 8-byte header length in step, and usually rewrites a
+// `data_crc32` checksum to match the mutated data (see Support.swift).
 //
 // Oracles: no crash or sanitizer report (traps, overflow, out-of-memory, allocations
 // over -malloc_limit_mb included); every failure is a WeightsError; a loaded model has the
@@ -26,17 +25,6 @@ private let verbose = ProcessInfo.processInfo.environment["STYLEGAN_FUZZ_VERBOSE
 public func fuzzInitialize(_ argc: UnsafeMutablePointer<Int32>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> Int32 {
     atexit { scratch.remove(); saved.remove() }
     return 0
-}
-
-/// `u64le(len(header)) + header + data` from the framed input.
-func unframe(_ input: Data) -> Data {
-    let bytes = [UInt8](input)
-    let split = bytes.firstIndex(of: 0) ?? bytes.count
-    var file = Data(capacity: bytes.count + 8)
-    withUnsafeBytes(of: UInt64(split).littleEndian) { file.append(contentsOf: $0) }
-    file.append(contentsOf: bytes[..<split])
-    if split < bytes.count { file.append(contentsOf: bytes[(split + 1)...]) }
-    return file
 }
 
 private func load(_ path: String) -> Result<ModelWeights, WeightsError> {
@@ -62,9 +50,14 @@ private func values(_ w: ModelWeights) -> [[Float]] {
     return out
 }
 
+@_cdecl("LLVMFuzzerCustomMutator")
+public func fuzzMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int, _ seed: UInt32) -> Int {
+    mutateSafeTensors(data, size, maxSize, seed, fixChecksum: true)
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    scratch.write(unframe(inputData(bytes, size)))
+    scratch.write(inputData(bytes, size))
     let result = load(scratch.path)
     if verbose { print(result) }
     guard case let .success(weights) = result else { return 0 }
