@@ -31,23 +31,13 @@ public enum ImageConversion {
     }
 
     /// Tiles equally sized images row-major into `columns` columns (`nil` cells stay
-    /// `background`), with `spacing` pixels between cells.
-    public static func grid(_ cells: [RGBImage?], columns: Int, spacing: Int = 0, background: Float = 1) -> RGBImage {
+    /// `background`), with `spacing` pixels between cells (see `GridCanvas`, which also
+    /// bounds the size: over `GridCanvas.maxPixels` this throws).
+    public static func grid(_ cells: [RGBImage?], columns: Int, spacing: Int = 0, background: Float = 1) throws -> RGBImage {
         guard let first = cells.compactMap({ $0 }).first else { return RGBImage(width: 1, height: 1, fill: background) }
-        let cols = max(1, min(columns, cells.count))
-        let rows = (cells.count + cols - 1) / cols
-        let (cw, ch) = (first.width, first.height)
-        var out = RGBImage(width: cols * cw + (cols - 1) * spacing, height: rows * ch + (rows - 1) * spacing, fill: background)
-        for (i, cell) in cells.enumerated() {
-            guard let cell else { continue }
-            let (ox, oy) = ((i % cols) * (cw + spacing), (i / cols) * (ch + spacing))
-            for c in 0..<3 {
-                for y in 0..<ch {
-                    let src = (c * ch + y) * cw, dst = (c * out.height + oy + y) * out.width + ox
-                    out.pixels.replaceSubrange(dst..<(dst + cw), with: cell.pixels[src..<(src + cw)])
-                }
-            }
-        }
-        return out
+        var canvas = try GridCanvas(cellWidth: first.width, cellHeight: first.height, count: cells.count, columns: columns,
+                                    spacing: spacing, background: background)
+        for (i, cell) in cells.enumerated() { if let cell { canvas.place(cell, at: i) } }
+        return canvas.image
     }
 }

@@ -190,7 +190,7 @@ public final class TrainingRun {
     private func writeGrid() throws {
         let g = trainer.emaGenerator
         let images = withoutGradients { g.render(g.dlatents(from: g.map(gridLatents)), noise: .constant) }
-        let grid = ImageConversion.grid(ImageConversion.images(from: images), columns: gridColumns)
+        let grid = try ImageConversion.grid(ImageConversion.images(from: images), columns: gridColumns)
         try PNG.write(grid, to: path(String(format: "fakes%010.3f.png", trainer.kimg)))
     }
 

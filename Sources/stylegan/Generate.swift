@@ -42,12 +42,16 @@ struct Generate: ParsableCommand {
         let r = generator.config.resolution
         print("generating \(seedList.count) image(s) at \(r)x\(r) from \(path), ψ \(truncation.psi)")
         var progress = Progress(total: seedList.count, label: "generate")
-        var images: [RGBImage] = []
+        var canvas: GridCanvas?
+        if grid {
+            do { canvas = try GridCanvas(cellWidth: r, cellHeight: r, count: seedList.count, columns: columns ?? Int(Double(seedList.count).squareRoot().rounded(.up))) }
+            catch { throw CLIError("--grid: \(error)") }
+        }
         for start in stride(from: 0, to: seedList.count, by: batch) {
             let chunk = Array(seedList[start..<min(start + batch, seedList.count)])
             let rendered = render(generator, chunk)
-            if grid {
-                images += rendered
+            if canvas != nil {
+                for (k, image) in rendered.enumerated() { canvas!.place(image, at: start + k) }
             } else {
                 for (seed, image) in zip(chunk, rendered) {
                     try PNG.write(image, to: "\(outdir)/seed\(String(format: "%04u", seed)).png")
@@ -55,9 +59,8 @@ struct Generate: ParsableCommand {
             }
             progress.update(start + chunk.count)
         }
-        if grid {
-            let cols = columns ?? Int(Double(images.count).squareRoot().rounded(.up))
-            try PNG.write(ImageConversion.grid(images, columns: cols), to: "\(outdir)/grid.png")
+        if let canvas {
+            try PNG.write(canvas.image, to: "\(outdir)/grid.png")
             print("wrote \(outdir)/grid.png")
         } else {
             print("wrote \(seedList.count) PNG(s) to \(outdir)/")

@@ -25,71 +25,62 @@ struct Mix: ParsableCommand {
     @Option(help: "Output PNG.") var output = "mix.png"
     @OptionGroup var global: GlobalOptions
 
+    @Option(help: "Images per forward pass.") var batch = 8
+
     func validate() throws {
         _ = try SeedList.parse(rows)
         _ = try SeedList.parse(cols)
-    }
-
-    /// Inclusive layer range for a style name, within the model's layers.
-    static func layerRange(_ text: String, numLayers: Int) throws -> ClosedRange<Int> {
-        let range: ClosedRange<Int>
-        switch text {
-        case "coarse": range = 0...3
-        case "middle": range = 4...7
-        case "fine": range = 8...max(8, numLayers - 1)
-        default:
-            let parts = text.split(separator: "-").map { Int($0) }
-            guard parts.count == 2, let a = parts[0], let b = parts[1], a <= b else {
-                throw ValidationError("--styles must be coarse, middle, fine or A-B, got '\(text)'")
-            }
-            range = a...b
-        }
-        guard range.lowerBound >= 0, range.upperBound < numLayers else {
-            throw CLIError("style layers \(range.lowerBound)-\(range.upperBound) outside this model's 0-\(numLayers - 1)")
-        }
-        return range
+        guard (1...1024).contains(batch) else { throw ValidationError("--batch must be in 1…1024") }
     }
 
     func run() throws {
         global.apply()
         let (rowSeeds, colSeeds) = (try SeedList.parse(rows), try SeedList.parse(cols))
         let (g, path) = try model.loadGenerator()
-        let range = try Self.layerRange(styles, numLayers: g.config.numLayers)
+        let range: ClosedRange<Int>
+        do { range = try StyleLayers.named(styles, numLayers: g.config.numLayers) } catch { throw CLIError("--styles: \(error)") }
         let dir = (output as NSString).deletingLastPathComponent
         if !dir.isEmpty { try OutputDirectory.prepare(dir) }
+        // The figure is checked against the size limit before anything is rendered, and
+        // filled cell by cell: memory is the figure plus one batch.
+        let r = g.config.resolution
+        var canvas: GridCanvas
+        do { canvas = try GridCanvas(cellWidth: r, cellHeight: r, count: (rowSeeds.count + 1) * (colSeeds.count + 1), columns: colSeeds.count + 1) }
+        catch { throw CLIError("\(error)") }
         print("style mixing \(rowSeeds.count)x\(colSeeds.count) from \(path), layers \(range)")
         let activeLayers = Progression(lod: g.lod, log2Resolution: g.config.log2Resolution).activeLayers
         if range.upperBound >= activeLayers {
             print("note: this model renders at lod \(g.lod) (layers 0-\(activeLayers - 1) active); styles of layers \(max(range.lowerBound, activeLayers))-\(range.upperBound) have no effect")
         }
-
-        let figure = withoutGradients { () -> RGBImage in
-            func dlatents(_ seeds: [UInt32]) -> Tensor {
+        let columns = colSeeds.count + 1
+        var progress = Progress(total: rowSeeds.count + 1, label: "mix")
+        withoutGradients {
+            func dlatents(_ seeds: ArraySlice<UInt32>) -> Tensor {
                 let z = Tensor(shape: [seeds.count, g.config.latentSize], values: seeds.flatMap { g.latent(seed: $0) })
                 return g.dlatents(from: g.map(z), psi: truncation.psi, cutoff: truncation.cutoff)
             }
-            func render(_ d: Tensor) -> [RGBImage] { ImageConversion.images(from: g.render(d)) }
-            let (rowD, colD) = (dlatents(rowSeeds), dlatents(colSeeds))
-            let (rowImages, colImages) = (render(rowD), render(colD))
-            let layers = g.config.numLayers
-            var cells: [RGBImage?] = [nil] + colImages
-            for (i, rowImage) in rowImages.enumerated() {
-                cells.append(rowImage)
-                let row = slice(rowD, axis: 0, start: i, length: 1)
-                let mixed = (0..<colSeeds.count).map { j -> Tensor in
-                    let col = slice(colD, axis: 0, start: j, length: 1)
-                    // Layers in `range` from the column image, the rest from the row image.
-                    var parts: [Tensor] = []
-                    if range.lowerBound > 0 { parts.append(slice(row, axis: 1, start: 0, length: range.lowerBound)) }
-                    parts.append(slice(col, axis: 1, start: range.lowerBound, length: range.count))
-                    if range.upperBound < layers - 1 { parts.append(slice(row, axis: 1, start: range.upperBound + 1, length: layers - 1 - range.upperBound)) }
-                    return concat(parts, axis: 1)
+            /// Renders `count` images in batches, `make(range)` giving each batch's dlatents.
+            func render(count: Int, place: (Int, RGBImage) -> Void, make: (Range<Int>) -> Tensor) {
+                for start in stride(from: 0, to: count, by: batch) {
+                    let part = start..<min(start + batch, count)
+                    for (k, image) in ImageConversion.images(from: g.render(make(part))).enumerated() { place(part.lowerBound + k, image) }
                 }
-                cells += render(concat(mixed, axis: 0)).map(Optional.some)
             }
-            return ImageConversion.grid(cells, columns: colSeeds.count + 1)
+            // Top row: the column (source) images.
+            render(count: colSeeds.count, place: { canvas.place($1, at: 1 + $0) }) { dlatents(colSeeds[$0]) }
+            progress.update(1)
+            for (i, seed) in rowSeeds.enumerated() {
+                let row = dlatents([seed][...])
+                render(count: 1, place: { canvas.place($1, at: (i + 1) * columns + $0) }) { _ in row }
+                // Layers in `range` from each column image, the rest from the row image.
+                render(count: colSeeds.count, place: { canvas.place($1, at: (i + 1) * columns + 1 + $0) }) { part in
+                    let source = dlatents(colSeeds[part])
+                    return g.mix(broadcast(row, to: source.shape), source, layers: range)
+                }
+                progress.update(i + 2)
+            }
         }
-        try PNG.write(figure, to: output)
+        try PNG.write(canvas.image, to: output)
         print("wrote \(output)")
     }
 }

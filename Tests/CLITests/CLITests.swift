@@ -231,13 +231,39 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("fine-tuning from \(weights)") && r.stdout.contains("D starts fresh"), r.stdout)
         XCTAssertTrue(r.stdout.contains("res 16 lod 0.00"), "trains at the file's full resolution: \(r.stdout)")
-        let snapshot = try ModelWeights.load(path: "\(dir)/run/network-snapshot-000000.safetensors")
+        let snapshotName = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/run").first { $0.hasPrefix("network-snapshot-") })
+        let snapshot = try ModelWeights.load(path: "\(dir)/run/\(snapshotName)")
         XCTAssertEqual(snapshot.config.fmapMax, 8)
         XCTAssertNotNil(snapshot.discriminator)
 
         let bad = try run(["train", "--data", "\(dir)/data", "--outdir", "\(dir)/run2", "--init", weights, "--fmap-max", "16"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("fmapMax 16 vs 8"), bad.stderr)
+    }
+
+    /// Requests for huge outputs are refused at once, before any rendering.
+    func testHugeWalksAndFiguresAreRefusedUpFront() throws {
+        let dir = try tempDir()
+        let weights = try tinyModel(dir)
+        let cases: [([String], String)] = [
+            (["interpolate", "--weights", weights, "--seeds", "0-9999", "--frames-per-seed", "100000", "--outdir", "\(dir)/w"], "over the limit of 1000000"),
+            (["interpolate", "--weights", weights, "--seeds", "0-2999", "--frames-per-seed", "100", "--strip", "--outdir", "\(dir)/s"], "over the limit of"),
+            (["mix", "--weights", weights, "--rows", "0-99999", "--cols", "0-99", "--output", "\(dir)/m.png"], "over the limit of"),
+            (["generate", "--seeds", "0-99999", "--grid", "--outdir", "\(dir)/g"], "over the limit of"),   // the bundled 64² model
+            (["mix", "--weights", weights, "--rows", "1", "--cols", "2", "--styles=-1-3", "--output", "\(dir)/m.png"], "styles must be"),
+        ]
+        for (args, fragment) in cases {
+            let started = Date()
+            let r = try run(args)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains(fragment), "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "one line: \(r.stderr)")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 10, "\(args) took too long")
+        }
+        let mix = try run(["mix", "--weights", weights, "--rows", "1-3", "--cols", "4-8", "--styles", "0-2", "--batch", "2", "--output", "\(dir)/m.png"])
+        XCTAssertEqual(mix.status, 0, mix.stderr)
+        let figure = try PNG.read(path: "\(dir)/m.png")
+        XCTAssertEqual([figure.width, figure.height], [6 * 16, 4 * 16])
     }
 
     /// `metrics swd --baseline` scores two disjoint halves of a folder (no model needed).

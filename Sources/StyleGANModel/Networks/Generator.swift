@@ -73,14 +73,14 @@ public final class Generator: @unchecked Sendable {
         return cut == layers ? truncated : concat([truncated, slice(rows, axis: 1, start: cut, length: layers - cut)], axis: 1)
     }
 
-    /// Style mixing: layers below `crossover` take rows of `a`, the rest rows of `b`
-    /// (both [N, numLayers, D]).
+    /// Style mixing at a crossover (training): layers below `crossover` take rows of `a`,
+    /// the rest rows of `b` (both [N, numLayers, D]).
     public func mix(_ a: Tensor, _ b: Tensor, crossover: Int) -> Tensor {
         let layers = config.numLayers
         let k = min(max(crossover, 0), layers)
         if k == layers { return a }
         if k == 0 { return b }
-        return concat([slice(a, axis: 1, start: 0, length: k), slice(b, axis: 1, start: k, length: layers - k)], axis: 1)
+        return mix(a, b, layers: k...(layers - 1))
     }
 
     /// The noise tensors for a batch of `n` images.

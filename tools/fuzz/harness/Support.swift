@@ -45,6 +45,11 @@ func oracle(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> 
     if !condition() { fatalError("fuzz oracle: \(message())", file: file, line: line) }
 }
 
+/// One line on stderr (unbuffered, so it survives a crash).
+func report(_ line: String) {
+    fputs(line + "\n", stderr)
+}
+
 /// Floats equal bit for bit, or both NaN.
 func sameFloat(_ a: Float, _ b: Float) -> Bool {
     a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN)

@@ -59,7 +59,7 @@ public func fuzzMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSi
 public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     scratch.write(inputData(bytes, size))
     let result = load(scratch.path)
-    if verbose { print(result) }
+    if verbose { report("\(result)") }
     guard case let .success(weights) = result else { return 0 }
 
     let config = weights.config
