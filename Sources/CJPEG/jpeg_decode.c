@@ -26,12 +26,12 @@ static void on_message(j_common_ptr cinfo) {
 
 void cj_free(void *p) { free(p); }
 
-int cj_decode_jpeg(const unsigned char *data, size_t size, int max_side,
+int cj_decode_jpeg(const unsigned char *data, size_t size, int max_side, long long max_pixels,
                    int *width, int *height, unsigned char **rgb, char *err, size_t err_len) {
     struct jpeg_decompress_struct cinfo;
     error_mgr jerr;
     unsigned char *volatile out = NULL;
-    *rgb = NULL;
+    if (rgb) *rgb = NULL;
     memset(&cinfo, 0, sizeof cinfo);
     cinfo.err = jpeg_std_error(&jerr.base);
     jerr.message[0] = 0;
@@ -52,7 +52,30 @@ int cj_decode_jpeg(const unsigned char *data, size_t size, int max_side,
         jpeg_destroy_decompress(&cinfo);
         return -1;
     }
+    // Scale large images down while decoding (DCT scaling: no full-size buffer at all).
+    unsigned denom = 1;
+    while (denom <= 8) {
+        long long w = ((long long)cinfo.image_width + denom - 1) / denom;
+        long long h = ((long long)cinfo.image_height + denom - 1) / denom;
+        if (w * h <= max_pixels) break;
+        denom *= 2;
+    }
+    if (denom > 8) {
+        snprintf(err, err_len, "image is %ux%u, more than %lld pixels even at 1/8 scale",
+                 cinfo.image_width, cinfo.image_height, max_pixels);
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    cinfo.scale_num = 1;
+    cinfo.scale_denom = denom;
     cinfo.out_color_space = JCS_RGB;
+    jpeg_calc_output_dimensions(&cinfo);
+    if (!rgb) {   // header only
+        *width = (int)cinfo.output_width;
+        *height = (int)cinfo.output_height;
+        jpeg_destroy_decompress(&cinfo);
+        return 0;
+    }
     jpeg_start_decompress(&cinfo);
     const size_t stride = (size_t)cinfo.output_width * 3;
     out = (unsigned char *)malloc(stride * cinfo.output_height);

@@ -9,14 +9,31 @@ public enum JPEG {
         try decode(try AtomicFile.read(path), name: path)
     }
 
-    /// Decodes JPEG bytes into an RGB image with values v / 255.
+    /// The size `decode` would return (after any scaling down), from the header alone.
+    public static func dimensions(_ data: Data, name: String = "<memory>") throws -> (width: Int, height: Int) {
+        if data.isEmpty { throw IOError.invalidImage(path: name, reason: "file is empty") }
+        var width: Int32 = 0, height: Int32 = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let status = data.withUnsafeBytes { raw in
+            cj_decode_jpeg(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, Int32(PNG.maxSide), Int64(PNG.maxPixelCount),
+                           &width, &height, nil, &message, message.count)
+        }
+        guard status == 0 else {
+            throw IOError.invalidImage(path: name, reason: "not a readable JPEG (\(message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }))")
+        }
+        return (Int(width), Int(height))
+    }
+
+    /// Decodes JPEG bytes into an RGB image with values v / 255. An image of more than
+    /// `PNG.maxPixelCount` pixels is decoded scaled down by 2, 4 or 8 (libjpeg's DCT
+    /// scaling), the least factor that fits; sides over `PNG.maxSide` are refused.
     public static func decode(_ data: Data, name: String = "<memory>") throws -> RGBImage {
         if data.isEmpty { throw IOError.invalidImage(path: name, reason: "file is empty") }
         var width: Int32 = 0, height: Int32 = 0
         var rgb: UnsafeMutablePointer<UInt8>?
         var message = [CChar](repeating: 0, count: 256)
         let status = data.withUnsafeBytes { raw in
-            cj_decode_jpeg(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, Int32(PNG.maxSide),
+            cj_decode_jpeg(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, Int32(PNG.maxSide), Int64(PNG.maxPixelCount),
                            &width, &height, &rgb, &message, message.count)
         }
         guard status == 0, let rgb else {
@@ -44,9 +61,21 @@ public enum ImageFile {
     public static let extensions: Set<String> = ["png", "jpg", "jpeg"]
 
     public static func read(path: String) throws -> RGBImage {
-        let data = try AtomicFile.read(path)
-        if data.starts(with: [0xFF, 0xD8, 0xFF]) { return try JPEG.decode(data, name: path) }
-        if data.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try PNG.decode(data, name: path) }
-        throw IOError.invalidImage(path: path, reason: data.isEmpty ? "file is empty" : "neither a PNG nor a JPEG file")
+        try decode(try AtomicFile.read(path), name: path)
+    }
+
+    /// Decodes PNG or JPEG bytes (by their signature); `name` names them in errors.
+    public static func decode(_ data: Data, name: String) throws -> RGBImage {
+        if data.starts(with: [0xFF, 0xD8, 0xFF]) { return try JPEG.decode(data, name: name) }
+        if data.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try PNG.decode(data, name: name) }
+        throw IOError.invalidImage(path: name, reason: data.isEmpty ? "file is empty" : "neither a PNG nor a JPEG file")
+    }
+
+    /// The size `decode` would return, from the header alone (nothing is decoded or
+    /// allocated); throws as `decode` would for a file that is not an image or is too large.
+    public static func dimensions(_ data: Data, name: String) throws -> (width: Int, height: Int) {
+        if data.starts(with: [0xFF, 0xD8, 0xFF]) { return try JPEG.dimensions(data, name: name) }
+        if data.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try PNG.dimensions(data, name: name) }
+        throw IOError.invalidImage(path: name, reason: data.isEmpty ? "file is empty" : "neither a PNG nor a JPEG file")
     }
 }

@@ -28,9 +28,37 @@ public enum PNG {
     /// Largest width or height `decode` accepts; checked from the header before any
     /// pixel memory is allocated.
     public static let maxSide = 32768
-    /// Largest `width * height` `decode` accepts (16384 x 16384): about 1 GiB of RGBA
-    /// bytes and 3 GiB of floats.
-    public static let maxPixelCount = 16384 * 16384
+    /// Largest `width * height` `decode` accepts (8192 x 8192, 64 M pixels: 256 MiB of
+    /// RGBA bytes and 768 MiB of floats); larger JPEGs are decoded scaled down.
+    public static let maxPixelCount = 8192 * 8192
+
+    /// The size of the PNG in `data` from its header alone, checked against `maxSide` and
+    /// `maxPixelCount` as `decode` does; nothing is decoded.
+    public static func dimensions(_ data: Data, name: String = "<memory>") throws -> (width: Int, height: Int) {
+        guard data.count >= signature.count, data.prefix(signature.count).elementsEqual(signature) else {
+            throw IOError.invalidPNG(path: name, reason: data.isEmpty ? "file is empty" : "not a PNG file (bad signature)")
+        }
+        return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> (Int, Int) in
+            var image = png_image()
+            image.version = cpng_image_version()
+            defer { png_image_free(&image) }
+            guard png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count) != 0 else {
+                throw IOError.invalidPNG(path: name, reason: message(of: &image))
+            }
+            let (width, height) = (Int(image.width), Int(image.height))
+            try checkSize(width, height, name: name)
+            return (width, height)
+        }
+    }
+
+    private static func checkSize(_ width: Int, _ height: Int, name: String) throws {
+        if width > maxSide || height > maxSide {
+            throw IOError.imageTooLarge(path: name, width: width, height: height, reason: "more than \(maxSide) pixels per side")
+        }
+        if width * height > maxPixelCount {
+            throw IOError.imageTooLarge(path: name, width: width, height: height, reason: "more than \(maxPixelCount) pixels")
+        }
+    }
 
     private static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
@@ -61,14 +89,7 @@ public enum PNG {
             }
             let width = Int(image.width)
             let height = Int(image.height)
-            if width > maxSide || height > maxSide {
-                throw IOError.imageTooLarge(path: name, width: width, height: height,
-                                            reason: "more than \(maxSide) pixels per side")
-            }
-            if width * height > maxPixelCount {
-                throw IOError.imageTooLarge(path: name, width: width, height: height,
-                                            reason: "more than \(maxPixelCount) pixels")
-            }
+            try checkSize(width, height, name: name)
 
             image.format = cpng_format_rgba8()
             image.flags |= cpng_flag_16bit_srgb()

@@ -14,7 +14,14 @@ public final class ImageDataset: @unchecked Sendable {
     /// Pyramid levels: resolution → uint8 pixels [count, 3, r, r].
     private var levels: [Int: [UInt8]] = [:]
 
-    /// Scans `directory` recursively for PNG and JPEG files and decodes them in parallel.
+    /// Memory that concurrent decodes may hold at once (4 GiB), and the estimate of one
+    /// decode's peak per pixel (RGBA bytes, the float image, its square crop, resizing).
+    public static let decodeBudgetBytes = 4 << 30
+    static let decodeBytesPerPixel = 40
+
+    /// Scans `directory` recursively for PNG and JPEG files and decodes them in parallel
+    /// within a shared memory budget. Files that cannot be used (unreadable, corrupt, too
+    /// large) and unreadable sub-folders are skipped and listed in `skipped`.
     /// Throws when the folder is missing or holds no usable image.
     public init(directory: String, resolution: Int, limit: Int? = nil) throws {
         var isDir: ObjCBool = false
@@ -22,11 +29,14 @@ public final class ImageDataset: @unchecked Sendable {
             throw DatasetError("\(directory): no such directory")
         }
         var files: [String] = []
-        let enumerator = FileManager.default.enumerator(atPath: directory)
-        while let rel = enumerator?.nextObject() as? String {
-            if ImageFile.extensions.contains((rel as NSString).pathExtension.lowercased()) {
-                files.append((directory as NSString).appendingPathComponent(rel))
-            }
+        var unreadable: [(path: String, reason: String)] = []
+        let root = URL(fileURLWithPath: directory)
+        let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil, options: []) { url, error in
+            unreadable.append((url.path, "\(url.path): cannot read folder: \(error.localizedDescription)"))
+            return true   // go on with the rest
+        }
+        while let url = enumerator?.nextObject() as? URL {
+            if ImageFile.extensions.contains(url.pathExtension.lowercased()) { files.append(url.path) }
         }
         files.sort()
         if let limit { files = Array(files.prefix(limit)) }
@@ -40,10 +50,20 @@ public final class ImageDataset: @unchecked Sendable {
         defer { results.deallocate() }
         // Each iteration writes only its own slots of the two buffers.
         let shared = SendableBox((decoded, results, files))
+        let budget = DecodeBudget(bytes: Self.decodeBudgetBytes)
         DispatchQueue.concurrentPerform(iterations: files.count) { i in
             let (decoded, results, files) = shared.value
             do {
-                let image = ImageResize.resize(ImageResize.centerSquare(try ImageFile.read(path: files[i])), to: resolution)
+                // The header says how large the image is; its decode waits until the
+                // threads' shared memory budget has room (or is refused if it never will).
+                let data = try AtomicFile.read(files[i])
+                let (w, h) = try ImageFile.dimensions(data, name: files[i])
+                let cost = w * h * Self.decodeBytesPerPixel
+                guard budget.acquire(cost) else {
+                    throw DatasetError("\(files[i]): a \(w)x\(h) image needs about \(cost >> 20) MiB to decode, over the \(Self.decodeBudgetBytes >> 20) MiB budget")
+                }
+                defer { budget.release(cost) }
+                let image = ImageResize.resize(ImageResize.centerSquare(try ImageFile.decode(data, name: files[i])), to: resolution)
                 for (k, v) in image.pixels.enumerated() {
                     decoded[i * plane + k] = UInt8(min(max((v * 255).rounded(), 0), 255))
                 }
@@ -52,12 +72,12 @@ public final class ImageDataset: @unchecked Sendable {
             }
         }
         var good: [Int] = []
-        var bad: [(String, String)] = []
+        var bad: [(String, String)] = unreadable
         for i in 0..<files.count {
             if let reason = results[i] { bad.append((files[i], reason)) } else { good.append(i) }
         }
         guard !good.isEmpty else {
-            throw DatasetError("\(directory): none of the \(files.count) image files could be read (first: \(bad[0].1))")
+            throw DatasetError("\(directory): none of the \(files.count) image files could be read (first: \(bad.last!.1))")
         }
         var full = [UInt8](repeating: 0, count: good.count * plane)
         for (j, i) in good.enumerated() {
@@ -120,4 +140,30 @@ public struct DatasetError: Error, CustomStringConvertible {
 struct SendableBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
+}
+
+/// A byte budget shared by concurrent decodes: `acquire` waits until the bytes are free
+/// and refuses (false) a request larger than the whole budget.
+final class DecodeBudget: @unchecked Sendable {
+    private let total: Int
+    private var used = 0
+    private let condition = NSCondition()
+
+    init(bytes: Int) { total = bytes }
+
+    func acquire(_ bytes: Int) -> Bool {
+        guard bytes <= total else { return false }
+        condition.lock()
+        defer { condition.unlock() }
+        while used + bytes > total { condition.wait() }
+        used += bytes
+        return true
+    }
+
+    func release(_ bytes: Int) {
+        condition.lock()
+        used -= bytes
+        condition.broadcast()
+        condition.unlock()
+    }
 }

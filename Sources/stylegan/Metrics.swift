@@ -37,10 +37,10 @@ struct Metrics: ParsableCommand {
         @Option(help: "Resolution of the --baseline comparison (default: the model's, else 64).") var resolution: Int?
 
         func validate() throws {
-            guard num >= 16 else { throw ValidationError("--num must be at least 16") }
+            guard (16...100_000).contains(num) else { throw ValidationError("--num must be in 16…100000, got \(num)") }
             if resolution != nil && !baseline { throw ValidationError("--resolution applies only with --baseline (a model sets its own)") }
-            if let resolution, resolution < 16 || resolution & (resolution - 1) != 0 {
-                throw ValidationError("--resolution must be a power of two of at least 16")
+            if let resolution, !(16...1024).contains(resolution) || resolution & (resolution - 1) != 0 {
+                throw ValidationError("--resolution must be a power of two in 16…1024, got \(resolution)")
             }
         }
 
@@ -61,8 +61,12 @@ struct Metrics: ParsableCommand {
                 r = g.config.resolution
                 dataset = try ImageDataset(directory: data, resolution: r)
                 n = min(num, dataset.count)
+                guard n >= 16 else { throw CLIError("\(data): SWD needs at least 16 usable images, found \(dataset.count)") }
                 fakes = SlicedWasserstein.sample(g, count: n, seed: seed)
                 what = path
+            }
+            if !dataset.skipped.isEmpty {
+                print("skipped \(dataset.skipped.count) unusable file(s) or folder(s), e.g. \(dataset.skipped[0].reason)")
             }
             if n < num { print("note: the folder has \(dataset.count) usable images; using \(n) per set") }
             print("SWD of \(what) against \(data), \(n) images per set at \(r)x\(r)")

@@ -47,3 +47,31 @@ final class JPEGTests: XCTestCase {
         XCTAssertThrowsError(try ImageFile.read(path: text)) { XCTAssertTrue("\($0)".contains("neither a PNG nor a JPEG")) }
     }
 }
+
+/// Large images are bounded before any pixel memory is allocated: JPEGs over the pixel
+/// cap decode scaled down, PNGs over it are refused from the header.
+final class LargeImageTests: XCTestCase {
+    /// The fixture with its frame header (SOF) claiming `width` x `height`.
+    private func jpeg(claiming width: Int, _ height: Int) throws -> Data {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixture.path("jpeg_rgb.jpg"))))
+        let sof = try XCTUnwrap((0..<(bytes.count - 1)).first { bytes[$0] == 0xFF && (bytes[$0 + 1] == 0xC0 || bytes[$0 + 1] == 0xC2) })
+        bytes[sof + 5] = UInt8(height >> 8); bytes[sof + 6] = UInt8(height & 0xFF)
+        bytes[sof + 7] = UInt8(width >> 8); bytes[sof + 8] = UInt8(width & 0xFF)
+        return Data(bytes)
+    }
+
+    func testHugeJPEGIsDecodedScaledDown() throws {
+        let data = try jpeg(claiming: 32768, 16384)
+        let (w, h) = try JPEG.dimensions(data, name: "big.jpg")
+        XCTAssertEqual([w, h], [8192, 4096], "scaled by 4, the least factor within the cap")
+        XCTAssertLessThanOrEqual(w * h, PNG.maxPixelCount)
+        // The pixel data is the small fixture's: a clean error, not a 3 GB allocation.
+        assertIOError(["big.jpg", "JPEG"]) { try JPEG.decode(data, name: "big.jpg") }
+        XCTAssertEqual(try ImageFile.dimensions(try jpeg(claiming: 64, 48), name: "small.jpg").width, 64)
+    }
+
+    func testHugePNGIsRefusedFromItsHeader() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixture.path("too_large.png")))
+        assertIOError(["too_large.png", "pixels"]) { try ImageFile.dimensions(data, name: "too_large.png") }
+    }
+}

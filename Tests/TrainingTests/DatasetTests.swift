@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import StyleGANIO
 @testable import StyleGANTensor
@@ -54,4 +55,48 @@ final class DatasetTests: XCTestCase {
         let src = syntheticImage(size: 16, seed: 4)
         XCTAssertEqual(box[channel: 1, y: 2, x: 3], (src[channel: 1, y: 4, x: 6] + src[channel: 1, y: 4, x: 7] + src[channel: 1, y: 5, x: 6] + src[channel: 1, y: 5, x: 7]) / 4, accuracy: 1e-6)
     }
+}
+
+/// Decoding shares one memory budget; unusable images are skipped and counted.
+final class DatasetLimitTests: XCTestCase {
+    func testBudgetRefusesWhatCanNeverFitAndWaitsForTheRest() {
+        let budget = DecodeBudget(bytes: 100)
+        XCTAssertFalse(budget.acquire(101))
+        XCTAssertTrue(budget.acquire(60))
+        let released = expectation(description: "the second acquire waits for the release")
+        DispatchQueue.global().async {
+            XCTAssertTrue(budget.acquire(60))
+            released.fulfill()
+            budget.release(60)
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+        budget.release(60)
+        wait(for: [released], timeout: 5)
+    }
+
+    func testOversizedAndBrokenFilesAreSkippedAndCounted() throws {
+        let dir = try temporaryDirectory(self)
+        try writeSyntheticDataset(dir, count: 3, size: 8)
+        // A PNG whose header claims 16384 x 16384 (over the pixel cap) and a stray text file.
+        var png = [UInt8](try PNG.encode(RGBImage(width: 8, height: 8)))
+        png[16...23] = [0, 0, 0x40, 0, 0, 0, 0x40, 0][...]
+        let crc = crc32(png[12..<29])   // IHDR type + data
+        png[29...32] = [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)][...]
+        try Data(png).write(to: URL(fileURLWithPath: "\(dir)/huge.png"))
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: "\(dir)/notes.jpg"))
+        let dataset = try ImageDataset(directory: dir, resolution: 8)
+        XCTAssertEqual(dataset.count, 3)
+        XCTAssertEqual(dataset.skipped.count, 2)
+        XCTAssertTrue(dataset.skipped.contains { $0.path.hasSuffix("huge.png") && $0.reason.contains("pixels") }, "\(dataset.skipped)")
+    }
+}
+
+/// CRC-32 (PNG's), bit by bit.
+private func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for b in bytes {
+        crc ^= UInt32(b)
+        for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    return ~crc
 }
