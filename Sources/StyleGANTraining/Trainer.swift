@@ -202,6 +202,7 @@ public final class Trainer {
               let state = try? JSONDecoder().decode(TrainingState.self, from: Data(stateJSON.utf8)) else {
             throw WeightsError(path, "not a training snapshot (no training_state metadata)")
         }
+        do { try state.validate() } catch { throw WeightsError(path, "training_state: \(error)") }
         let changes: [OptionChange]
         do { changes = try options.changes(since: saved, atKimg: state.kimg) } catch { throw WeightsError(path, "\(error)") }
         var options = options
@@ -267,4 +268,12 @@ struct TrainingState: Codable {
     var phaseKey: Int?
     var skippedUpdates: Int
     var json: String { Trainer.encode(self) }
+
+    /// Throws unless the counters are ones a run could have reached.
+    func validate() throws {
+        guard TrainingOptions.Limits.kimg.contains(kimg) else { throw ConfigError("kimg must be in 0…1000000, got \(kimg)") }
+        guard step >= 0, adamGStep >= 0, adamDStep >= 0, skippedUpdates >= 0, step <= 1 << 40 else {
+            throw ConfigError("step counters must be non-negative, got step \(step), Adam \(adamGStep)/\(adamDStep), skipped \(skippedUpdates)")
+        }
+    }
 }

@@ -266,6 +266,32 @@ final class CLITests: XCTestCase {
         XCTAssertEqual([figure.width, figure.height], [6 * 16, 4 * 16])
     }
 
+    /// Bad numbers are refused with one line and exit 64 (usage error), never a trap.
+    func testNumericOptionsAreRefusedWithOneLine() throws {
+        let dir = try tempDir()
+        let weights = try tinyModel(dir)
+        let cases: [([String], [String: String], String)] = [
+            (["train", "--data", dir, "--outdir", "\(dir)/r", "--lr", "nan"], [:], "learning rate"),
+            (["train", "--data", dir, "--outdir", "\(dir)/r", "--total-kimg=inf"], [:], "total kimg"),
+            (["train", "--data", dir, "--outdir", "\(dir)/r", "--resolution=-16"], [:], "resolution"),
+            (["train", "--data", dir, "--outdir", "\(dir)/r", "--mapping-layers", "1000000000"], [:], "mappingLayers"),
+            (["train", "--data", dir, "--outdir", "\(dir)/r", "--gamma", "inf"], [:], "γ"),
+            (["train", "--data", dir, "--outdir", "\(dir)/r", "--limit=-1"], [:], "data limit"),
+            (["generate", "--weights", weights, "--seeds", "1", "--outdir", "\(dir)/o", "--threads", "2147483648"], [:], "--threads must be in"),
+            (["generate", "--weights", weights, "--seeds", "1", "--outdir", "\(dir)/o"], ["STYLEGAN_THREADS": "4294967296"], "STYLEGAN_THREADS"),
+            (["metrics", "swd", "--baseline", "--data", dir, "--resolution", "65536"], [:], "--resolution must be"),
+        ]
+        for (args, env, fragment) in cases {
+            let r = try run(args, environment: env)
+            XCTAssertEqual(r.status, 64, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(fragment), "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "one line: \(r.stderr)")
+        }
+        let missing = try run(["generate", "--weights", "\(dir)/none.safetensors", "--seeds", "1", "--outdir", "\(dir)/o"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.stderr, "stylegan: \(dir)/none.safetensors: no such file\n", "the path once")
+    }
+
     /// `metrics swd --baseline` scores two disjoint halves of a folder (no model needed).
     func testSWDBaselineComparesTwoSamplesOfTheFolder() throws {
         let dir = try tempDir()

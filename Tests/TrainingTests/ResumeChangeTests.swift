@@ -128,6 +128,21 @@ final class ResumeChangeTests: XCTestCase {
         assertThrows(try Trainer(resuming: weights, options: phases, dataset: dataset, path: path), containing: "cannot change the schedule")
     }
 
+    /// A hand-edited snapshot's counters and options are checked before training resumes.
+    func testEditedSnapshotStateIsRefused() throws {
+        let dir = try temporaryDirectory(self)
+        try writeSyntheticDataset(dir, count: 8, size: 8)
+        let dataset = try ImageDataset(directory: dir, resolution: 8)
+        let (weights, path) = try snapshot(dir, options: tinyOptions(data: dir), steps: 1)
+        var edited = weights
+        edited.metadata["training_state"] = weights.metadata["training_state"]!.replacingOccurrences(of: "\"kimg\":", with: "\"kimg\":1e300,\"was\":")
+        assertThrows(try Trainer(resuming: edited, options: try Trainer.savedOptions(in: edited, path: path), dataset: dataset, path: path),
+                     containing: "training_state: kimg must be in")
+        var tiny = try Trainer.savedOptions(in: weights, path: path)
+        tiny.tickKimg = 1e-300
+        assertThrows(try tiny.validate(), containing: "tick kimg")
+    }
+
     /// Options written before `r1Interval` and `history` existed decode with their defaults.
     func testOlderSnapshotOptionsDecode() throws {
         let options = tinyOptions(data: "/data")

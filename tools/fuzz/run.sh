@@ -209,7 +209,6 @@ for t in $targets; do
     corpora=("$work/corpus" "$here/corpus/$t" "$work/regressions")
     started=$SECONDS
     rc=0
-    before=$(ls "$artifacts" | wc -l)
     if [ "$t" = pickle ]; then
         if [ "$pickle_mode" = atheris ]; then
             python3 "$here/fuzz_pickle.py" "${flags[@]}" "${corpora[@]}" </dev/null >"$log" 2>&1 || rc=$?
@@ -225,8 +224,13 @@ for t in $targets; do
         summary+=("$(printf '%-12s ok       %4d s  %8s runs  cov %s' "$t" $((SECONDS - started)) "$runs" "$cov")")
     else
         status=1
-        crash=$(ls -t "$artifacts" 2>/dev/null | head -1)
-        [ "$(ls "$artifacts" | wc -l)" -gt "$before" ] && crash="$artifacts/$crash" || crash="(no new file in $artifacts; see the log)"
+        crash=$(grep -Eo '(Test unit written to|input saved to) .*' "$log" | tail -1 | sed -E 's/^(Test unit written to|input saved to) //')
+        [ -n "$crash" ] || crash="(none saved; see the log)"
+        for known in "$here/crashes/$t"-*; do
+            if [ -f "$known" ] && [ -f "$crash" ] && cmp -s "$known" "$crash"; then
+                crash="$crash (= the known crash input ${known#"$repo"/})"
+            fi
+        done
         summary+=("$(printf '%-12s FAILED   %4d s  input: %s' "$t" $((SECONDS - started)) "$crash")")
         echo "==================== $t: FAILED (exit $rc) ====================" >&2
         grep -nE "ERROR: |SUMMARY: |Fatal error|fuzz oracle|Traceback|Error|==[0-9]+==|#[0-9]+ 0x" "$log" | head -60 >&2 || true
