@@ -12,13 +12,15 @@ libFuzzer (all libFuzzer flags apply: -max_total_time, -max_len, -rss_limit_mb, 
 random.Random: bit flips, byte edits, inserts, deletes, splices between seeds, pickle
 opcodes) over the seeds for SECONDS and writes failing inputs to ARTIFACT_DIR.
 
-Every input is written to a scratch .pkl and converted twice, with --networks G,D,Gs and
+--loop and --replay cap the address space at 3 GiB (RLIMIT_AS) and count running out of
+memory as a finding (under atheris, -rss_limit_mb does that). Every input is written to a scratch .pkl and converted twice, with --networks G,D,Gs and
 with the default Gs, into a scratch output directory. A successful conversion must leave
 exactly the output file; a refusal must leave nothing behind.
 """
 
 import os
 import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -51,6 +53,20 @@ class Finding(Exception):
     """The converter broke its contract for this input."""
 
 
+MEMORY_CAP = 3 << 30
+memory_is_finding = False
+
+
+def cap_memory():
+    """Caps the address space so a runaway allocation fails instead of swamping the
+    machine, and makes running out of memory a finding."""
+    global memory_is_finding
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = MEMORY_CAP if hard == resource.RLIM_INFINITY else min(MEMORY_CAP, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    memory_is_finding = True
+
+
 def quiet(*_args):
     pass
 
@@ -64,7 +80,9 @@ def check(data):
             os.unlink(os.path.join(OUT_DIR, name))
         try:
             conv.convert(SOURCE, OUTPUT, networks=networks, log=quiet)
-        except conv.ConversionError:
+        except conv.ConversionError as e:
+            if memory_is_finding and "out of memory" in str(e):
+                raise Finding("needs more than %d GiB of address space: %s" % (MEMORY_CAP >> 30, e))
             left = os.listdir(OUT_DIR)
             if left:
                 raise Finding("refused with --networks %s but left %s behind" % (",".join(networks), left))
@@ -170,8 +188,10 @@ def replay(paths):
 def main(argv):
     try:
         if argv[1:2] == ["--loop"]:
+            cap_memory()
             return loop(float(argv[2]), argv[3], argv[4:])
         if argv[1:2] == ["--replay"]:
+            cap_memory()
             return replay(argv[2:])
         if atheris is None:
             print("fuzz_pickle: atheris is not installed; use --loop (or pip install atheris)", file=sys.stderr)
