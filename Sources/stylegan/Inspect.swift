@@ -24,22 +24,26 @@ struct Inspect: ParsableCommand {
         let st = try SafeTensorsFile.read(path: file)
         print("file: \(file)")
         if st.metadata["format"] == ModelWeights.format {
-            let model = try ModelWeights.load(path: file)
-            let c = model.config
+            // Described from the config and the file alone (no network is built, nothing is
+            // checked beyond the config), so a damaged model can still be looked at.
+            guard let json = st.metadata["config"] else { throw CLIError("\(file): metadata has no 'config'") }
+            let c: StyleGANConfig
+            do { c = try StyleGANConfig.parse(json: json) } catch { throw CLIError("\(file): \(error)") }
             print("model: StyleGAN \(c.resolution)x\(c.resolution), z \(c.latentSize), w \(c.dlatentSize), mapping \(c.mappingLayers)x\(c.mappingFmaps), fmap base \(c.fmapBase) max \(c.fmapMax), \(c.numLayers) synthesis layers")
             print("channels per resolution: " + (2...c.log2Resolution).map { "\(1 << $0):\(c.channels(atLog2Resolution: $0))" }.joined(separator: " "))
-            for (name, g) in [("G", model.generator), ("Gs", model.emaGenerator)] {
-                guard let g else { continue }
-                let mappingCount = g.mapping.parameterSpecs.reduce(0) { $0 + $1.shape.reduce(1, *) }
-                print("\(name): \(g.params.count) trainable parameters (mapping \(mappingCount), synthesis \(g.params.count - mappingCount))")
+            let mappingCount = MappingNetwork(config: c).parameterSpecs.reduce(0) { $0 + $1.shape.reduce(1, *) }
+            let generatorCount = Generator.parameterCount(config: c)
+            for name in ["G", "Gs"] where st.tensorNames.contains(where: { $0.hasPrefix("\(name)/") }) {
+                print("\(name): \(generatorCount) trainable parameters (mapping \(mappingCount), synthesis \(generatorCount - mappingCount))")
             }
-            if let d = model.discriminator { print("D: \(d.count) trainable parameters") }
-            if let g = model.samplingGenerator {
-                let r = Progression(lod: g.lod, log2Resolution: c.log2Resolution).resolution
-                print("lod: \(g.lod)" + (g.lod == 0 ? " (full detail)" : " (mid-training: renders at \(r)x\(r), pixel-replicated to full size)"))
+            if st.tensorNames.contains(where: { $0.hasPrefix("D/") }) {
+                print("D: \(Discriminator(config: c).parameterSpecs.reduce(0) { $0 + $1.shape.reduce(1, *) }) trainable parameters")
             }
-            for key in model.metadata.keys.sorted() {
-                let value = model.metadata[key]!
+            let lod = st.metadata["lod"].flatMap(Float.init) ?? 0
+            let r = Progression(lod: lod, log2Resolution: c.log2Resolution).resolution
+            print("lod: \(lod)" + (lod == 0 ? " (full detail)" : " (mid-training: renders at \(r)x\(r), pixel-replicated to full size)"))
+            for key in st.metadata.keys.sorted() where !["format", "config", "lod"].contains(key) {
+                let value = st.metadata[key]!
                 print("\(key): \(value.count > 300 ? String(value.prefix(300)) + "…" : value)")
             }
         } else if !st.metadata.isEmpty {
@@ -58,7 +62,8 @@ struct Inspect: ParsableCommand {
             let t = st.tensors[name]!
             total += t.elementCount
             let shape = "[" + t.shape.map(String.init).joined(separator: ", ") + "]"
-            print("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(t.dtype.rawValue)  \(shape)")
+            let nonFinite = t.values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+            print("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(t.dtype.rawValue)  \(shape)" + (nonFinite > 0 ? "  (\(nonFinite) non-finite)" : ""))
         }
         print("elements: \(total)")
     }

@@ -12,7 +12,7 @@ libFuzzer (all libFuzzer flags apply: -max_total_time, -max_len, -rss_limit_mb, 
 random.Random: bit flips, byte edits, inserts, deletes, splices between seeds, pickle
 opcodes) over the seeds for SECONDS and writes failing inputs to ARTIFACT_DIR.
 
---loop and --replay cap the address space at 3 GiB (RLIMIT_AS) and count running out of
+--loop and --replay cap the address space at 2 GiB (RLIMIT_AS) and count running out of
 memory as a finding (under atheris, -rss_limit_mb does that). Every input is written to a scratch .pkl and converted twice, with --networks G,D,Gs and
 with the default Gs, into a scratch output directory. A successful conversion must leave
 exactly the output file; a refusal must leave nothing behind.
@@ -53,7 +53,7 @@ class Finding(Exception):
     """The converter broke its contract for this input."""
 
 
-MEMORY_CAP = 3 << 30
+MEMORY_CAP = 2 << 30
 memory_is_finding = False
 
 
