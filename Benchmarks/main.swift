@@ -3,6 +3,7 @@
 // Run with `swift run -c release stylegan-bench [--threads N] [--suite conv,fir,generator,training]
 // [--filter TEXT]` (or STYLEGAN_THREADS=N); N <= 0 means one thread per core.
 import CKernels
+import StyleGANTensor
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,8 +26,10 @@ func filterText() -> String? {
 }
 let rowFilter = filterText()
 
+BLASKernel.ensureBestKernel()   // as the CLI does: the host's best GEMM kernel
 ck_set_num_threads(Int32(requestedThreads()))
 print("stylegan-bench: \(ck_get_num_threads()) threads (\(ck_num_procs()) cores visible)")
+print("blas: \(BLASKernel.summary)")
 // Other processes on the same cores distort every row: say so up front.
 if let f = fopen("/proc/loadavg", "r") {
     var buf = [CChar](repeating: 0, count: 128)

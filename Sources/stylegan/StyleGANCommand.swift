@@ -9,7 +9,7 @@ struct StyleGANCommand: ParsableCommand {
         commandName: "stylegan",
         abstract: "StyleGAN (v1) on the CPU: generate faces, walk the latent space, train, inspect weights.",
         version: "0.6.0",
-        subcommands: [Generate.self, Interpolate.self, Mix.self, Train.self, Metrics.self, Inspect.self, Export.self]
+        subcommands: [Generate.self, Interpolate.self, Mix.self, Train.self, Metrics.self, Inspect.self, Export.self, Info.self]
     )
 
     /// Line-buffers stdout before parsing, so a long run's log lines reach a redirected
@@ -17,6 +17,7 @@ struct StyleGANCommand: ParsableCommand {
     /// Every error is one line on stderr (`stylegan: …`) with the parser's exit code (64
     /// for bad arguments, 1 for failures); `--help` and `--version` print as usual.
     static func main() {
+        BLASKernel.ensureBestKernel()   // may re-execute this process once, before anything else
         setvbuf(stdout, nil, _IOLBF, 0)
         do {
             var command = try parseAsRoot()

@@ -292,6 +292,23 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(missing.stderr, "stylegan: \(dir)/none.safetensors: no such file\n", "the path once")
     }
 
+    /// `info` names the BLAS kernel; when OpenBLAS counts as having fallen back, the
+    /// process re-executes itself once with the best kernel; a user's choice wins.
+    func testInfoNamesTheBLASKernelAndTheRestartPicksTheBest() throws {
+        let plain = try run(["info"])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertTrue(plain.stdout.contains("blas: OpenBLAS kernel "), plain.stdout)
+        let restarted = try run(["info"], environment: ["STYLEGAN_BLAS_TEST_FALLBACK": "1"])
+        XCTAssertEqual(restarted.status, 0, restarted.stderr)
+        let best = try XCTUnwrap(plain.stdout.split(separator: "\n").first { $0.hasPrefix("best kernel for this cpu: ") })
+            .replacingOccurrences(of: "best kernel for this cpu: ", with: "")
+        if best != "OpenBLAS's own choice" {
+            XCTAssertTrue(restarted.stdout.contains("blas: OpenBLAS kernel \(best) (chosen at start-up for this CPU)"), restarted.stdout)
+        }
+        let chosen = try run(["info"], environment: ["STYLEGAN_BLAS_TEST_FALLBACK": "1", "OPENBLAS_CORETYPE": "Prescott"])
+        XCTAssertTrue(chosen.stdout.contains("blas: OpenBLAS kernel Prescott (from OPENBLAS_CORETYPE)"), chosen.stdout)
+    }
+
     /// `metrics swd --baseline` scores two disjoint halves of a folder (no model needed).
     func testSWDBaselineComparesTwoSamplesOfTheFolder() throws {
         let dir = try tempDir()

@@ -33,6 +33,17 @@ int ck_num_procs(void);
 // MARK: - GEMM (row-major)
 
 /// C[M,N] = alpha * op(A) * op(B) + beta * C, row-major; op(X) = X or Xᵀ.
+// CPU features (CPUID, with the OS's AVX/AVX-512 state enabled) and OpenBLAS's chosen
+// kernel, for picking the best BLAS kernel at start-up.
+enum {
+    CK_CPU_AVX2 = 1 << 0, CK_CPU_FMA = 1 << 1, CK_CPU_AVX512F = 1 << 2, CK_CPU_AVX512BW = 1 << 3,
+    CK_CPU_AVX512DQ = 1 << 4, CK_CPU_AVX512VL = 1 << 5, CK_CPU_AVX512BF16 = 1 << 6,
+    CK_CPU_AMD = 1 << 7, CK_CPU_INTEL = 1 << 8,
+};
+unsigned ck_cpu_features(void);
+const char *ck_blas_corename(void);
+const char *ck_blas_config(void);
+
 void ck_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
               const float *a, int lda, const float *b, int ldb, float beta,
               float *c, int ldc);
