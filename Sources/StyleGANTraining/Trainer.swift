@@ -53,7 +53,40 @@ public final class Trainer {
     private var phaseKey: Int?
     private let rng: CounterRandom
 
-    private enum Stream: UInt64 { case data = 1, mirror, latentD, latentG, mixD, mixG, noiseD, noiseG, mixChoiceD, mixChoiceG }
+    /// The independent random streams of a run. The raw values, like the two counter
+    /// constants below, decide every sample of every run (and exact resume across
+    /// versions): they are pinned by `RandomStreamGoldenTests` and must never change.
+    enum Stream: UInt64 {
+        case data = 1, mirror = 2, latentD = 3, latentG = 4, mixD = 5, mixG = 6
+        case noiseD = 7, noiseG = 8, mixChoiceD = 9, mixChoiceG = 10
+    }
+    /// Counter slots per step for per-sample draws (data index, flip, noise): the largest
+    /// minibatch (`TrainingOptions.Limits.minibatch`).
+    static let samplesPerStep: UInt64 = 4096
+    /// Counter offset of the crossover draw within a step's mixing-choice stream.
+    static let crossoverCounterOffset: UInt64 = 1_000_000
+
+    /// The reals of step `step`: dataset indices and horizontal flips.
+    func dataDraws(step: Int64, batch: Int) -> (indices: [Int], mirror: [Bool]) {
+        let base = UInt64(step) &* Self.samplesPerStep
+        let indices = (0..<batch).map { rng.int(Stream.data.rawValue, base &+ UInt64($0), below: dataset.count) }
+        let mirror = (0..<batch).map { options.mirror && rng.uniform(Stream.mirror.rawValue, base &+ UInt64($0)) < 0.5 }
+        return (indices, mirror)
+    }
+
+    /// Seed of the latents [batch, latentSize] of `stream` at `step`.
+    func latentSeed(_ stream: Stream, step: Int64) -> UInt64 { rng.derivedSeed(stream.rawValue, UInt64(step)) }
+
+    /// The style-mixing crossover of step `step` (nil: no mixing this step).
+    func crossover(_ choice: Stream, step: Int64, activeLayers: Int) -> Int? {
+        guard activeLayers > 1, rng.uniform(choice.rawValue, UInt64(step)) < Double(options.config.styleMixingProb) else { return nil }
+        return 1 + rng.int(choice.rawValue, UInt64(step) &+ Self.crossoverCounterOffset, below: activeLayers - 1)
+    }
+
+    /// Per-image noise seeds of `stream` at `step`.
+    func noiseSeeds(_ stream: Stream, step: Int64, batch: Int) -> [UInt64] {
+        (0..<batch).map { rng.derivedSeed(stream.rawValue, UInt64(step) &* Self.samplesPerStep &+ UInt64($0)) }
+    }
 
     /// A new run (official initialisation from the seed).
     public init(options: TrainingOptions, dataset: ImageDataset) throws {
@@ -139,9 +172,7 @@ public final class Trainer {
     /// Reals at the lod's native resolution, mirrored at random and faded as G's output
     /// is: x + t·(up(down(x)) − x).
     func realBatch(batch: Int, progression p: Progression) -> Tensor {
-        let base = UInt64(step) &* 4096
-        let indices = (0..<batch).map { rng.int(Stream.data.rawValue, base &+ UInt64($0), below: dataset.count) }
-        let mirror = (0..<batch).map { options.mirror && rng.uniform(Stream.mirror.rawValue, base &+ UInt64($0)) < 0.5 }
+        let (indices, mirror) = dataDraws(step: step, batch: batch)
         let x = dataset.batch(indices: indices, mirror: mirror, resolution: p.resolution)
         guard p.fade > 0 else { return x }
         return withoutGradients { lerp(x, upsampleNearest2x(downsampleBox2x(x)), p.fade) }
@@ -152,19 +183,16 @@ public final class Trainer {
     private func synthesizeForTraining(batch: Int, lod: Float, latentStream: Stream, mixStream: Stream,
                                        choiceStream: Stream, noiseStream: Stream) -> Tensor {
         let g = generator, c = options.config
-        let seedBase = UInt64(step)
-        let z = Tensor.randomNormal([batch, c.latentSize], seed: rng.derivedSeed(latentStream.rawValue, seedBase))
+        let z = Tensor.randomNormal([batch, c.latentSize], seed: latentSeed(latentStream, step: step))
         let w = g.map(z)
         trackAverage(w)
         var dlatents = g.dlatents(from: w)
         let activeLayers = Progression(lod: lod, log2Resolution: c.log2Resolution).activeLayers
-        if activeLayers > 1, rng.uniform(choiceStream.rawValue, seedBase) < Double(c.styleMixingProb) {
-            let z2 = Tensor.randomNormal([batch, c.latentSize], seed: rng.derivedSeed(mixStream.rawValue, seedBase))
-            let crossover = 1 + rng.int(choiceStream.rawValue, seedBase &+ 1_000_000, below: activeLayers - 1)
+        if let crossover = crossover(choiceStream, step: step, activeLayers: activeLayers) {
+            let z2 = Tensor.randomNormal([batch, c.latentSize], seed: latentSeed(mixStream, step: step))
             dlatents = g.mix(dlatents, g.dlatents(from: g.map(z2)), crossover: crossover)
         }
-        let noiseSeeds = (0..<batch).map { rng.derivedSeed(noiseStream.rawValue, seedBase &* 4096 &+ UInt64($0)) }
-        return g.synthesize(dlatents, noise: .random(seeds: noiseSeeds), lod: lod)
+        return g.synthesize(dlatents, noise: .random(seeds: noiseSeeds(noiseStream, step: step, batch: batch)), lod: lod)
     }
 
     /// w̄ ← mean(w) + β·(w̄ − mean(w)).

@@ -2,8 +2,9 @@
 // path-based loader that sniffs the format (StyleGANIO.ImageFile).
 //
 // Input: the bytes of a file. Oracles: no crash or sanitizer report; every failure is an
-// IOError; a decoded image has 3·w·h samples in [0, 1] within the reader's size limits;
-// reading the same bytes from a file gives the same image.
+// IOError; a decoded image has 3·w·h samples in [0, 1] within the reader's size limits
+// and the size `dimensions` reads from the header; reading the same bytes from a file
+// gives the same image.
 import Foundation
 import StyleGANIO
 
@@ -41,14 +42,29 @@ public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         oracle(false, "PNG.decode threw a non-IOError: \(type(of: error)): \(error)")
     }
 
+    // The header-only size (the dataset loader budgets memory with it) must be the size
+    // decode returns, and must not fail where decode succeeds.
+    if let image = decoded {
+        do {
+            let size = try PNG.dimensions(data, name: "fuzz")
+            oracle(size.width == image.width && size.height == image.height,
+                   "PNG.dimensions says \(size.width) x \(size.height), decode gave \(image.width) x \(image.height)")
+            let sniffed = try ImageFile.dimensions(data, name: "fuzz")
+            oracle(sniffed == size, "ImageFile.dimensions says \(sniffed), PNG.dimensions \(size)")
+        } catch {
+            oracle(false, "dimensions failed where decode succeeded: \(error)")
+        }
+    }
+
     // The path reader: same bytes through a file and the PNG/JPEG sniffing.
-    if data.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
+    // (Only for inputs that decode: a failing decode can be slow, and is not repeated.)
+    if decoded != nil, data.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
         scratch.write(data)
         do {
             let image = try ImageFile.read(path: scratch.path)
             oracle(decoded == image, "ImageFile.read and PNG.decode disagree")
-        } catch is IOError {
-            oracle(decoded == nil, "ImageFile.read failed where PNG.decode succeeded")
+        } catch let error as IOError {
+            oracle(false, "ImageFile.read failed where PNG.decode succeeded: \(error)")
         } catch {
             oracle(false, "ImageFile.read threw a non-IOError: \(type(of: error)): \(error)")
         }
