@@ -202,8 +202,8 @@ for t in $targets; do
     if [ "$seconds" -eq 0 ]; then duration=(-runs=0); else duration=(-max_total_time="$seconds"); fi
     flags=("${duration[@]}" -max_len="$(max_len "$t")" -rss_limit_mb=2048 -timeout=25
            -print_final_stats=1 -artifact_prefix="$artifacts/")
-    # No single allocation over 1.5 GiB for an input of a few KB (PNG's own cap is a 1 GiB
-    # RGBA buffer); only enforceable where ASan's allocator is in use.
+    # No single allocation over 1.5 GiB for an input of a few KB (the image readers' own
+    # cap, 64 M pixels, needs 768 MiB of floats); enforceable where ASan's allocator is used.
     [ "$t" != pickle ] && flags+=(-malloc_limit_mb=1536)
     [ -f "$here/dict/$t.dict" ] && flags+=(-dict="$here/dict/$t.dict")
     corpora=("$work/corpus" "$here/corpus/$t" "$work/regressions")
