@@ -45,9 +45,9 @@ let package = Package(
         // PNG and safetensors; independent of the tensor layer.
         .target(name: "StyleGANIO", dependencies: ["CLibPNG", "CJPEG", "CZlib"], swiftSettings: optimizedSwift),
         // Layers, the mapping / synthesis / discriminator networks, weights files.
-        .target(name: "StyleGANModel", dependencies: ["StyleGANTensor", "StyleGANIO", "CKernels"], swiftSettings: optimizedSwift),
+        .target(name: "StyleGANModel", dependencies: ["StyleGANTensor", "StyleGANIO"], swiftSettings: optimizedSwift),
         // Dataset, schedule, losses, optimiser, trainer with exact resume, metrics.
-        .target(name: "StyleGANTraining", dependencies: ["StyleGANModel", "StyleGANTensor", "StyleGANIO", "CKernels"],
+        .target(name: "StyleGANTraining", dependencies: ["StyleGANModel", "StyleGANTensor", "StyleGANIO"],
                 swiftSettings: optimizedSwift),
 
         .executableTarget(

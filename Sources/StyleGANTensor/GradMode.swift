@@ -2,6 +2,10 @@
 ///
 /// Inference wraps its work in `withoutGradients { ... }`: nothing is recorded, no
 /// backward closures are kept, and the fused inference kernels are used.
+///
+/// **Not thread-safe.** The mode is one process-wide counter, like the scratch
+/// `Workspace` and the buffer pool: run tensor ops from one thread at a time (the kernels
+/// parallelise internally with OpenMP). A server renders through one serial queue.
 public enum GradMode {
     nonisolated(unsafe) static var depth = 0
 

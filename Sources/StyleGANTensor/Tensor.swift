@@ -8,6 +8,10 @@ import Foundation
 /// parameters). A tensor produced by an op on tensors that require gradients records
 /// how it was made, so `gradients(of:withRespectTo:)` can differentiate it — to any
 /// order, since every backward rule is written with the same ops.
+///
+/// `Sendable` so that a tensor can be handed to another thread, but ops are **not**
+/// thread-safe: they share process-wide state (`GradMode`, `Workspace`, the buffer
+/// pool), so only one thread at a time may run them.
 public final class Tensor: @unchecked Sendable {
     /// Dimensions, outermost first (`[N, C, H, W]` for images).
     public let shape: [Int]

@@ -1,5 +1,6 @@
 /// A grow-only scratch buffer for kernels that need workspace (conv, upfirdn2d).
 /// Sized once for the largest request and then reused: no allocation per call.
+/// One per process, hence **not thread-safe**: ops run on one thread at a time (see `GradMode`).
 enum Workspace {
     nonisolated(unsafe) private static var buffer: TensorStorage?
 

@@ -1,4 +1,3 @@
-import CKernels
 import StyleGANModel
 import StyleGANTensor
 
@@ -28,7 +27,7 @@ public final class Adam: @unchecked Sendable {
     public func update(_ params: ParameterSet, gradient grad: Tensor, learningRate lr: Float) {
         precondition(grad.count == params.count && m.count == params.count, "Adam: gradient \(grad.count) vs parameters \(params.count)")
         step += 1
-        ck_adam_update(params.flat.data, grad.data, m.data, v.data, Int64(params.count), lr, beta1, beta2, epsilon, step)
+        Fused.adamUpdate(parameters: params.flat, gradient: grad, m: m, v: v, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step)
     }
 
     /// Restores state saved with `m`, `v` and `step`.

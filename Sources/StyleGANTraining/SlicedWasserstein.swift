@@ -1,4 +1,3 @@
-import CKernels
 import Foundation
 import StyleGANModel
 import StyleGANTensor
@@ -124,8 +123,7 @@ public struct SlicedWasserstein: Sendable {
             var (pa, pb) = withoutGradients {
                 (matmul(d, ta, transposeA: true, transposeB: true).scalars, matmul(d, tb, transposeA: true, transposeB: true).scalars)
             }
-            let sorted = pa.withUnsafeMutableBufferPointer { ck_sort_rows($0.baseAddress!, Int64(directionsPerRepeat), Int64(na)) } == 0
-                && pb.withUnsafeMutableBufferPointer { ck_sort_rows($0.baseAddress!, Int64(directionsPerRepeat), Int64(nb)) } == 0
+            let sorted = Fused.sortRows(&pa, rows: directionsPerRepeat) && Fused.sortRows(&pb, rows: directionsPerRepeat)
             precondition(sorted, "SWD: out of memory sorting the projections")
             var sum = 0.0
             for j in 0..<directionsPerRepeat {

@@ -1,4 +1,3 @@
-import CKernels
 import Foundation
 import StyleGANIO
 import StyleGANModel
@@ -150,7 +149,7 @@ public final class Trainer {
 
         // Generator EMA (half-life in images); w̄ is copied, not averaged.
         let beta = options.emaHalfLifeKimg > 0 ? Float(pow(0.5, Double(batch) / (options.emaHalfLifeKimg * 1000))) : 0
-        ck_ema_update(emaGenerator.params.flat.data, generator.params.flat.data, Int64(generator.params.count), beta)
+        Fused.emaUpdate(emaGenerator.params.flat, toward: generator.params.flat, beta: beta)
         emaGenerator.dlatentAvg = generator.dlatentAvg.copy()
 
         step += 1

@@ -1,4 +1,3 @@
-import CKernels
 import StyleGANTensor
 
 /// Parameter specs of one synthesis layer's epilogue in `scope` with C channels:
@@ -28,9 +27,6 @@ func styledEpilogue(_ x: Tensor, params: ParameterSet, scope: String, dlatent w:
         y = instanceNorm(y, epsilon: 1e-8)
         return y * reshape(scale, [n, c, 1, 1]) + reshape(shift, [n, c, 1, 1])
     }
-    let perSampleNoise = broadcast(noise, to: [n, 1, h, wd])
-    let y = Tensor.uninitialized(x.shape)
-    ck_style_epilogue(x.data, perSampleNoise.data, strength.data, bias.data, scale.data, shift.data,
-                      y.data, Int64(n), Int64(c), Int64(h * wd), 0.2, 1e-8)
-    return y
+    return Fused.styleEpilogue(x, noise: broadcast(noise, to: [n, 1, h, wd]), strength: strength, bias: bias,
+                               scale: scale, shift: shift, slope: 0.2, epsilon: 1e-8)
 }
