@@ -3,6 +3,7 @@
 // Run with `swift run -c release stylegan-bench [--threads N] [--suite conv,fir,generator,training]
 // [--filter TEXT]` (or STYLEGAN_THREADS=N); N <= 0 means one thread per core.
 import CKernels
+import StyleGANModel
 import StyleGANTensor
 #if canImport(Glibc)
 import Glibc
@@ -27,6 +28,21 @@ func filterText() -> String? {
 let rowFilter = filterText()
 
 BLASKernel.ensureBestKernel()   // as the CLI does: the host's best GEMM kernel
+
+// `stylegan-bench make-model RES OUT`: an official-config generator with the official
+// random initialisation, for whole-process timings (compare-pytorch.sh); values do not
+// change the timing.
+if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "make-model", let res = Int(CommandLine.arguments[2]) {
+    let config = StyleGANConfig.official(resolution: res)
+    do {
+        try config.validate()
+        try ModelWeights(config: config, emaGenerator: Generator(config: config, seed: 1)).save(to: CommandLine.arguments[3])
+        exit(0)
+    } catch {
+        print("make-model: \(error)")
+        exit(1)
+    }
+}
 ck_set_num_threads(Int32(requestedThreads()))
 print("stylegan-bench: \(ck_get_num_threads()) threads (\(ck_num_procs()) cores visible)")
 print("blas: \(BLASKernel.summary)")

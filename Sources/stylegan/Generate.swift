@@ -24,12 +24,12 @@ struct Generate: ParsableCommand {
     @Option(help: "Noise inputs: const (the stored maps) or random (drawn per seed).") var noise: NoiseChoice = .const
     @Flag(help: "Write one grid.png instead of one file per seed.") var grid = false
     @Option(help: "Grid columns (default: about √count).") var columns: Int?
-    @Option(help: "Images per forward pass.") var batch = 8
+    @Option(help: "Images per forward pass (default: as many as fit in about 1 GiB of activations, at most 16).") var batch: Int?
     @Option(help: "Output directory.") var outdir: String
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        if let batch, !(1...1024).contains(batch) { throw ValidationError("--batch must be in 1…1024, got \(batch)") }
         if let columns, columns < 1 { throw ValidationError("--columns must be at least 1") }
         _ = try SeedList.parse(seeds)
     }
@@ -41,6 +41,8 @@ struct Generate: ParsableCommand {
         let (generator, path) = try model.loadGenerator()
         let r = generator.config.resolution
         print("generating \(seedList.count) image(s) at \(r)x\(r) from \(path), ψ \(truncation.psi)")
+        let batch = self.batch ?? generator.defaultBatch(memoryBudget: 1 << 30)
+        let writer = PNGWriter()
         var progress = Progress(total: seedList.count, label: "generate")
         var canvas: GridCanvas?
         if grid {
@@ -53,12 +55,13 @@ struct Generate: ParsableCommand {
             if canvas != nil {
                 for (k, image) in rendered.enumerated() { canvas!.place(image, at: start + k) }
             } else {
-                for (seed, image) in zip(chunk, rendered) {
-                    try PNG.write(image, to: "\(outdir)/seed\(String(format: "%04u", seed)).png")
+                for (seed, image) in zip(chunk, rendered) {   // encoded while the next batch renders
+                    try writer.submit(image, to: "\(outdir)/seed\(String(format: "%04u", seed)).png")
                 }
             }
             progress.update(start + chunk.count)
         }
+        try writer.finish()
         if let canvas {
             try PNG.write(canvas.image, to: "\(outdir)/grid.png")
             print("wrote \(outdir)/grid.png")

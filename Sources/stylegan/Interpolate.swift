@@ -63,6 +63,7 @@ struct Interpolate: ParsableCommand {
         var canvas = strip ? try GridCanvas(cellWidth: r, cellHeight: r, count: walk.frameCount, columns: walk.frameCount) : nil
 
         print("rendering \(walk.frameCount) frames from \(path) (\(space.rawValue)-space \(mode.rawValue))")
+        let writer = PNGWriter()
         var progress = Progress(total: walk.frameCount, label: "interpolate")
         for start in stride(from: 0, to: walk.frameCount, by: batch) {
             let chunk = (start..<min(start + batch, walk.frameCount)).map(walk.frame)   // frames made as they are rendered
@@ -73,10 +74,11 @@ struct Interpolate: ParsableCommand {
             }
             for (k, image) in ImageConversion.images(from: images).enumerated() {
                 if canvas != nil { canvas!.place(image, at: start + k); continue }
-                try PNG.write(image, to: "\(outdir)/frame\(String(format: "%05d", start + k)).png")
+                try writer.submit(image, to: "\(outdir)/frame\(String(format: "%05d", start + k)).png")
             }
             progress.update(start + chunk.count)
         }
+        try writer.finish()
         if let canvas {
             try PNG.write(canvas.image, to: "\(outdir)/strip.png")
             print("wrote \(outdir)/strip.png (\(walk.frameCount) frames)")

@@ -70,3 +70,14 @@ final class LatentsTests: XCTestCase {
         XCTAssertThrowsError(try GridCanvas(cellWidth: Int.max / 2, cellHeight: 4, count: 4, columns: 4), "overflow is an error, not a trap")
     }
 }
+
+/// `generate`'s default batch follows a memory budget instead of a fixed 8.
+final class DefaultBatchTests: XCTestCase {
+    func testBatchFitsTheBudget() {
+        for (resolution, expected) in [(1024, 2), (256, 8), (64, 16)] {
+            let g = Generator(config: .official(resolution: resolution), initialize: false)
+            XCTAssertEqual(g.defaultBatch(memoryBudget: 1 << 30), expected, "\(resolution)²")
+        }
+        XCTAssertEqual(Generator(config: .official(resolution: 1024), initialize: false).defaultBatch(memoryBudget: 1), 1)
+    }
+}
