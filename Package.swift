@@ -61,14 +61,16 @@ let package = Package(
         .executableTarget(
             name: "stylegan-bench",
             dependencies: ["StyleGANTensor", "StyleGANModel", "StyleGANTraining", "StyleGANIO", "CKernels"],
-            path: "Benchmarks"
+            path: "Benchmarks",
+            exclude: ["compare-pytorch.sh"]
         ),
 
         .testTarget(name: "KernelTests", dependencies: ["CKernels", "StyleGANTensor"]),
         .testTarget(name: "TensorTests", dependencies: ["StyleGANTensor", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelTests", dependencies: ["StyleGANModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["StyleGANTraining"]),
-        .testTarget(name: "CLITests", dependencies: ["StyleGANModel", "stylegan"]),
+        .testTarget(name: "CLITests", dependencies: ["StyleGANModel", "stylegan",
+                                                     .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "IOTests", dependencies: ["StyleGANIO"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -22,7 +22,6 @@ struct Export: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        global.apply()
         let source = try ModelWeights.load(path: input)
         guard let g = source.samplingGenerator else { throw CLIError("\(input): holds no generator") }
         var out = ModelWeights(config: source.config, emaGenerator: g)

@@ -19,7 +19,7 @@ struct Generate: ParsableCommand {
     )
 
     @OptionGroup var model: WeightsOptions
-    @Option(help: "Seeds, e.g. 1-8,42.") var seeds: String
+    @Option(help: "Seeds, e.g. 1-8,42.", transform: SeedList.parse) var seeds: [UInt32]
     @OptionGroup var truncation: TruncationOptions
     @Option(help: "Noise inputs: const (the stored maps) or random (drawn per seed).") var noise: NoiseChoice = .const
     @Flag(help: "Write one grid.png instead of one file per seed.") var grid = false
@@ -31,12 +31,10 @@ struct Generate: ParsableCommand {
     func validate() throws {
         if let batch, !(1...1024).contains(batch) { throw ValidationError("--batch must be in 1…1024, got \(batch)") }
         if let columns, columns < 1 { throw ValidationError("--columns must be at least 1") }
-        _ = try SeedList.parse(seeds)
     }
 
     func run() throws {
-        global.apply()
-        let seedList = try SeedList.parse(seeds)
+        let seedList = seeds
         try OutputDirectory.prepare(outdir)
         let (generator, path) = try model.loadGenerator()
         let r = generator.config.resolution

@@ -20,7 +20,6 @@ struct Inspect: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        global.apply()
         let st = try SafeTensorsFile.read(path: file)
         print("file: \(file)")
         if st.metadata["format"] == ModelWeights.format {

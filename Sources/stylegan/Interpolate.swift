@@ -17,7 +17,7 @@ struct Interpolate: ParsableCommand {
     )
 
     @OptionGroup var model: WeightsOptions
-    @Option(help: "Seeds to pass through, in order (at least 2), e.g. 1,5,9.") var seeds: String
+    @Option(help: "Seeds to pass through, in order (at least 2), e.g. 1,5,9.", transform: SeedList.parse) var seeds: [UInt32]
     @Option(help: "Frames from one seed to the next.") var framesPerSeed = 60
     @Option(help: "Interpolate in z (input latents) or w (mapped latents).") var space: LatentSpace = .z
     @Option(help: "slerp (spherical) or lerp (linear).") var mode: LatentInterpolation = .slerp
@@ -33,8 +33,8 @@ struct Interpolate: ParsableCommand {
     static let maxFrames = 1_000_000
 
     func validate() throws {
-        let count = try SeedList.parse(seeds).count
-        guard count >= 2 else { throw ValidationError("--seeds needs at least two seeds, got '\(seeds)'") }
+        let count = seeds.count
+        guard count >= 2 else { throw ValidationError("--seeds needs at least two seeds, got \(count)") }
         guard (1...100_000).contains(framesPerSeed) else { throw ValidationError("--frames-per-seed must be in 1…100000") }
         guard (1...1024).contains(batch), (1...1000).contains(fps) else { throw ValidationError("--batch must be in 1…1024 and --fps in 1…1000") }
         let frames = (loop ? count : count - 1) * framesPerSeed + (loop ? 0 : 1)
@@ -44,8 +44,7 @@ struct Interpolate: ParsableCommand {
     }
 
     func run() throws {
-        global.apply()
-        let seedList = try SeedList.parse(seeds)
+        let seedList = seeds
         try OutputDirectory.prepare(outdir)
         let (g, path) = try model.loadGenerator()
         // Key latents in the chosen space (w: mapped in batches).

@@ -45,7 +45,6 @@ struct Metrics: ParsableCommand {
         }
 
         func run() throws {
-            global.apply()
             let noMirror = { (n: Int) in [Bool](repeating: false, count: n) }
             let fakes: Tensor, r: Int, dataset: ImageDataset, n: Int, what: String
             if baseline {

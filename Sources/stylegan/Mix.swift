@@ -18,8 +18,8 @@ struct Mix: ParsableCommand {
     )
 
     @OptionGroup var model: WeightsOptions
-    @Option(help: "Seeds of the row (destination) images.") var rows: String
-    @Option(help: "Seeds of the column (source) images.") var cols: String
+    @Option(help: "Seeds of the row (destination) images.", transform: SeedList.parse) var rows: [UInt32]
+    @Option(help: "Seeds of the column (source) images.", transform: SeedList.parse) var cols: [UInt32]
     @Option(help: "Which styles the columns contribute: coarse, middle, fine or A-B.") var styles = "coarse"
     @OptionGroup var truncation: TruncationOptions
     @Option(help: "Output PNG.") var output = "mix.png"
@@ -28,14 +28,11 @@ struct Mix: ParsableCommand {
     @Option(help: "Images per forward pass.") var batch = 8
 
     func validate() throws {
-        _ = try SeedList.parse(rows)
-        _ = try SeedList.parse(cols)
         guard (1...1024).contains(batch) else { throw ValidationError("--batch must be in 1…1024") }
     }
 
     func run() throws {
-        global.apply()
-        let (rowSeeds, colSeeds) = (try SeedList.parse(rows), try SeedList.parse(cols))
+        let (rowSeeds, colSeeds) = (rows, cols)
         let (g, path) = try model.loadGenerator()
         let range: ClosedRange<Int>
         do { range = try StyleLayers.named(styles, numLayers: g.config.numLayers) } catch { throw CLIError("--styles: \(error)") }

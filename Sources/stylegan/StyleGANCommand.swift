@@ -42,8 +42,6 @@ struct GlobalOptions: ParsableArguments {
             throw ValidationError("--threads must be in 1…\(Threads.maximum), got \(threads)")
         }
         if threads == nil, case .failure(let error) = Threads.environmentCount() { throw ValidationError(error.description) }
+        Threads.configure(threads)   // applied as soon as the command line parses: no run() can forget it
     }
-
-    /// Applies the thread setting; call first in `run()`.
-    func apply() { Threads.configure(threads) }
 }

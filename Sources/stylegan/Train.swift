@@ -165,7 +165,6 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        global.apply()
         let trainer: Trainer
         let directory: String
         if let resume {
