@@ -11,7 +11,8 @@ let optimizedSwift: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 let package = Package(
     name: "StyleGAN",
-    platforms: [.macOS(.v13)],
+    // Supported: Linux on x86-64 with AVX2 + FMA (Glibc, OpenMP and OpenBLAS from Debian;
+    // the kernels are compiled with -mavx2 -mfma). No other platform is built or tested.
     products: [
         .executable(name: "stylegan", targets: ["stylegan"]),
         .library(name: "StyleGANTensor", targets: ["StyleGANTensor"]),

@@ -154,10 +154,8 @@ final class WinogradTests: XCTestCase {
         check(16, 256, 8, 8, 256, maxChannels: 32, seed: 31)
         check(16, 256, 16, 16, 256, maxChannels: 16, maxImages: 4, seed: 32)
         check(16, 256, 32, 32, 256, maxChannels: 8, maxImages: 2, seed: 33)
-        // 4x4 layers: Winograd only if it measured faster there; accuracy either way.
-        var s = shape(8, 512, 4, 4, 512)
-        let w4 = ck_conv2d_uses_winograd(&s, 0) == 1
-        check(8, 512, 4, 4, 512, expectWinograd: w4, maxChannels: 16, seed: 34)
+        // 4x4 layers keep the existing paths (the policy test above); accuracy of that path.
+        check(8, 512, 4, 4, 512, expectWinograd: false, maxChannels: 16, seed: 34)
     }
 
     /// Several chunks of tile rows (the chunk holds at most ~2^23 floats of V + M).
