@@ -137,10 +137,17 @@ public struct ModelWeights {
 
         // Everything checked: build the networks from the file's values.
         func values(_ name: String) -> [Float] { file.tensors[name]!.values }
-        func fill(_ set: ParameterSet, _ net: String) {
+        func fill(_ set: ParameterSet, _ net: String) {   // straight from the file's values, no intermediate tensors
             for (spec, t) in zip(set.specs, set.tensors) {
-                let runtime = fromFile(values("\(net)/\(spec.name)"), spec)
-                t.withMutableData { $0.baseAddress!.update(from: runtime.data, count: runtime.count) }
+                let stored = values("\(net)/\(spec.name)")
+                t.withMutableData { dst in
+                    stored.withUnsafeBufferPointer { src in
+                        switch spec.fileLayout {
+                        case .same: _ = dst.update(fromContentsOf: src)
+                        case .convHWIO: permuteCopy(src, shape: spec.fileShape, order: [3, 2, 0, 1], into: dst)   // [kh,kw,I,O] → [O,I,kh,kw]
+                        }
+                    }
+                }
             }
         }
         func loadGenerator(_ net: String) -> Generator? {

@@ -31,9 +31,13 @@ public enum EqualizedLR {
 }
 
 /// x [N, in] · (W · scale) [in, out] + b · lrMul → [N, out].
+/// Inference scales the product instead when it is smaller than W (a few latents
+/// through 512×512 layers): the same value up to rounding, one pass over N·out floats
+/// instead of a scaled copy of W. While recording, W · scale is used, as always.
 public func equalizedDense(_ x: Tensor, weight: Tensor, bias: Tensor?, gain: Float, lrMul: Float = 1) -> Tensor {
     let scale = EqualizedLR.weightScale(fanIn: weight.shape[0], gain: gain, lrMul: lrMul)
-    let y = matmul(x, weight * scale)
+    let y = !GradMode.isEnabled && x.shape[0] * weight.shape[1] < weight.count
+        ? matmul(x, weight) * scale : matmul(x, weight * scale)
     guard let bias else { return y }
     return y + (lrMul == 1 ? bias : bias * lrMul)
 }
@@ -41,6 +45,16 @@ public func equalizedDense(_ x: Tensor, weight: Tensor, bias: Tensor?, gain: Flo
 /// The effective (scaled) conv weight [out, in, k, k].
 public func equalizedConvWeight(_ weight: Tensor, gain: Float) -> Tensor {
     weight * EqualizedLR.weightScale(fanIn: weight.shape[1] * weight.shape[2] * weight.shape[3], gain: gain)
+}
+
+/// Stride-1 conv with an equalized-lr weight [out, in, k, k], "same" padding `padding`:
+/// x [N, in, H, W] → [N, out, H, W]. Inference scales the output instead of the weight
+/// when the output is smaller (the 512-channel layers at 4²–16²), as `equalizedDense`.
+public func equalizedConv2d(_ x: Tensor, weight: Tensor, gain: Float, padding: Int) -> Tensor {
+    let scale = EqualizedLR.weightScale(fanIn: weight.shape[1] * weight.shape[2] * weight.shape[3], gain: gain)
+    let outputCount = x.shape[0] * weight.shape[0] * x.shape[2] * x.shape[3]
+    if !GradMode.isEnabled && outputCount < weight.count { return conv2d(x, weight, padding: padding) * scale }
+    return conv2d(x, weight * scale, padding: padding)
 }
 
 /// Adds a per-channel bias [C] to x [N, C, H, W].

@@ -69,7 +69,7 @@ public struct SynthesisNetwork: Sendable {
             styledEpilogue(x, params: params, scope: scope, dlatent: w(layer), noise: noise[layer])
         }
         func conv3x3(_ x: Tensor, _ scope: String) -> Tensor {
-            conv2d(x, equalizedConvWeight(params["\(scope)/weight"], gain: EqualizedLR.reluGain), padding: 1)
+            equalizedConv2d(x, weight: params["\(scope)/weight"], gain: EqualizedLR.reluGain, padding: 1)
         }
         func block(_ r: Int, _ x: Tensor?) -> Tensor {
             let (first, second) = layerScopes(r)
@@ -78,10 +78,9 @@ public struct SynthesisNetwork: Sendable {
                 let const = params["\(first)/const"]
                 y = broadcast(const, to: [n] + Array(const.shape.dropFirst()))
             } else {
-                let weight = equalizedConvWeight(params["\(first)/weight"], gain: EqualizedLR.reluGain)
                 y = StyleGANConfig.usesFusedScale(log2Resolution: r)
-                    ? fusedUpsampleConv(x!, effectiveWeight: weight)
-                    : conv2d(upsampleNearest2x(x!), weight, padding: 1)
+                    ? fusedUpsampleConv(x!, effectiveWeight: equalizedConvWeight(params["\(first)/weight"], gain: EqualizedLR.reluGain))
+                    : equalizedConv2d(upsampleNearest2x(x!), weight: params["\(first)/weight"], gain: EqualizedLR.reluGain, padding: 1)
                 y = blur(y)
             }
             y = epilogue(y, first, 2 * r - 4)
@@ -89,7 +88,7 @@ public struct SynthesisNetwork: Sendable {
         }
         func toRGB(_ r: Int, _ x: Tensor) -> Tensor {
             let s = toRGBScope(r)
-            return addChannelBias(conv2d(x, equalizedConvWeight(params["\(s)/weight"], gain: 1)), params["\(s)/bias"])
+            return addChannelBias(equalizedConv2d(x, weight: params["\(s)/weight"], gain: 1, padding: 0), params["\(s)/bias"])
         }
 
         var x = block(2, nil)

@@ -85,6 +85,18 @@ public func concat(_ xs: [Tensor], axis: Int) -> Tensor {
 }
 
 /// Reorders dimensions: output dimension i is input dimension `order[i]`.
+/// Writes `source` (a buffer of `shape`) permuted by `order` into `destination` (of
+/// the permuted shape), with no allocation: for filling parameters from a file layout.
+public func permuteCopy(_ source: UnsafeBufferPointer<Float>, shape: [Int], order: [Int], into destination: UnsafeMutableBufferPointer<Float>) {
+    precondition(order.sorted() == Array(0..<shape.count) && source.count == Shape.count(shape) && destination.count == source.count,
+                 "permuteCopy: \(order) over \(shape) with \(source.count) → \(destination.count) values")
+    guard source.count > 0 else { return }
+    let strides = Shape.strides(shape)
+    let outShape = order.map { shape[$0] }
+    ck_binary(Int32(CK_BINARY_COPY_A.rawValue), source.baseAddress!, order.map { Int64(strides[$0]) }, nil, nil,
+              destination.baseAddress!, outShape.map(Int64.init), Int32(outShape.count))
+}
+
 public func permute(_ x: Tensor, _ order: [Int]) -> Tensor {
     precondition(order.sorted() == Array(0..<x.rank), "permute: \(order) is not a permutation of the \(x.rank) dimensions of \(x.shape)")
     if order == Array(0..<x.rank) { return x }
