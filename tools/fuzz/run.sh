@@ -189,6 +189,10 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=0:
 # The Swift runtime's own crash handler would race ASan/libFuzzer for the signal.
 export SWIFT_BACKTRACE=enable=no
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 STYLEGAN_THREADS=1
+# Scratch files of the harnesses (left behind by a crashing run) go to a directory of ours.
+scratch_parent=/dev/shm; [ -d "$scratch_parent" ] && [ -w "$scratch_parent" ] || scratch_parent=${TMPDIR:-/tmp}
+export STYLEGAN_FUZZ_SCRATCH=$(mktemp -d "$scratch_parent/stylegan-fuzz.XXXXXX")
+trap 'rm -rf "$STYLEGAN_FUZZ_SCRATCH"' EXIT
 status=0
 summary=()
 for t in $targets; do

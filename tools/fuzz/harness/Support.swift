@@ -5,14 +5,17 @@ import Foundation
 import Glibc
 #endif
 
-/// A per-process scratch file for readers that take a path. It lives in /dev/shm when
-/// there is one (no disk traffic), is overwritten on every iteration and removed at exit;
+/// A per-process scratch file for readers that take a path. It lives in
+/// $STYLEGAN_FUZZ_SCRATCH (run.sh: a directory it removes at the end), else in /dev/shm
+/// when there is one (no disk traffic), is overwritten on every iteration and removed at exit;
 /// after a crash it is left in place and holds the crashing input, as the reader saw it.
 final class ScratchFile {
     let path: String
 
     init(suffix: String) {
-        let dir = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let environment = ProcessInfo.processInfo.environment
+        let dir = environment["STYLEGAN_FUZZ_SCRATCH"]
+            ?? (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
         path = "\(dir)/stylegan-fuzz-\(getpid())\(suffix)"
     }
 
