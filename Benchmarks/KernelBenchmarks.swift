@@ -1,11 +1,21 @@
-// Kernel suites: conv2d forward / input grad / weight grad against the GEMM peak, and
-// upfirdn2d bandwidth.
+// Kernel suites: conv2d forward / input grad / weight grad against the GEMM peak (with
+// the path ck_conv_plan picks for each row), and upfirdn2d bandwidth.
 import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
 
-enum Pass: String { case forward = "fwd", inputGrad = "dgrad", weightGrad = "wgrad" }
+enum Pass: String {
+    case forward = "fwd", inputGrad = "dgrad", weightGrad = "wgrad"
+
+    var ck: ck_conv_pass {
+        switch self {
+        case .forward: CK_CONV_FORWARD
+        case .inputGrad: CK_CONV_INPUT_GRAD
+        case .weightGrad: CK_CONV_WEIGHT_GRAD
+        }
+    }
+}
 
 struct ConvCase {
     var cin, cout, size, batch, k, stride, pad: Int
@@ -44,8 +54,8 @@ func runConvSuite(gemmGflops: Double) -> Int {
     cases.append(ConvCase(cin: 32, cout: 64, size: 256, batch: 8, k: 4, stride: 2, pad: 1, pass: .weightGrad, target: nil))
 
     print("conv2d (GFLOP/s = 2*MACs/time; % of the sgemm figure above)")
-    let header = pad("pass", 6) + pad("shape", 26) + lpad("batch", 6) + lpad("ms", 10) + lpad("GFLOP/s", 9) +
-        lpad("%GEMM", 7) + lpad("target", 8) + "  ok"
+    let header = pad("pass", 6) + pad("shape", 26) + lpad("batch", 6) + "  " + pad("path", 13) + lpad("ms", 10) +
+        lpad("GFLOP/s", 9) + lpad("%GEMM", 7) + lpad("target", 8) + "  ok"
     print(header)
     print(String(repeating: "-", count: header.count))
     var failures = 0
@@ -56,6 +66,7 @@ func runConvSuite(gemmGflops: Double) -> Int {
                               cout: Int32(c.cout), kh: Int32(c.k), kw: Int32(c.k), stride: Int32(c.stride),
                               pad: Int32(c.pad), ho: 0, wo: 0)
         ck_conv_shape_finish(&s)
+        let path = String(cString: ck_conv_path_name(ck_conv_plan(&s, c.pass.ck)))
         let xCount = c.batch * c.cin * c.size * c.size
         let yCount = c.batch * c.cout * Int(s.ho) * Int(s.wo)
         let wCount = c.cout * c.cin * c.k * c.k
@@ -76,7 +87,7 @@ func runConvSuite(gemmGflops: Double) -> Int {
             mark = frac >= target ? "PASS" : "FAIL"
             if frac < target { failures += 1 }
         }
-        print(pad(c.pass.rawValue, 6) + pad(shape, 26) + lpad("\(c.batch)", 6) + lpad(fmt(t * 1e3, 3), 10) +
+        print(pad(c.pass.rawValue, 6) + pad(shape, 26) + lpad("\(c.batch)", 6) + "  " + pad(path, 13) + lpad(fmt(t * 1e3, 3), 10) +
               lpad(fmt(gf, 1), 9) + lpad(fmt(frac * 100, 0) + "%", 7) +
               lpad(c.target.map { fmt($0 * 100, 0) + "%" } ?? "-", 8) + "  " + mark)
     }

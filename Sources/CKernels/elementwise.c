@@ -1,4 +1,4 @@
-// Element-wise maps, broadcasting binary ops, reductions and the fused epilogue pieces.
+// Element-wise maps, broadcasting binary ops, reductions and instance normalisation.
 #include "CKernels.h"
 #include <math.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@ static inline float sigmoidf(float x) {
     float e = expf(x); return e / (1.0f + e);
 }
 
-void ck_unary(int op, const float *x, float *y, int64_t n, float a, float b) {
+void ck_unary(ck_unary_op op, const float *x, float *y, int64_t n, float a, float b) {
     switch (op) {
 #define MAP(expr) _Pragma("omp parallel for schedule(static) if (n > PAR_MIN)") \
         for (int64_t i = 0; i < n; i++) { const float v = x[i]; y[i] = (expr); } break;
@@ -60,7 +60,7 @@ static inline void binary_row(int op, const float *a, int64_t sa, const float *b
 #undef ROW
 }
 
-void ck_binary(int op, const float *a, const int64_t *a_strides,
+void ck_binary(ck_binary_op op, const float *a, const int64_t *a_strides,
                const float *b, const int64_t *b_strides,
                float *out, const int64_t *shape, int ndim) {
     static const int64_t zero = 0;
@@ -102,6 +102,8 @@ void ck_binary(int op, const float *a, const int64_t *a_strides,
     }
 }
 
+static double sum_all(const float *x, int64_t n);
+
 void ck_reduce_sum_axis(const float *x, float *y, int64_t outer, int64_t reduce, int64_t inner) {
     if (inner == 1) {
         #pragma omp parallel for schedule(static) if (outer * reduce > PAR_MIN && outer > 1)
@@ -112,7 +114,7 @@ void ck_reduce_sum_axis(const float *x, float *y, int64_t outer, int64_t reduce,
             for (int64_t r = 0; r < reduce; r++) acc += p[r];
             y[o] = (float)acc;
         }
-        if (outer == 1 && reduce > PAR_MIN) y[0] = (float)ck_sum(x, reduce);
+        if (outer == 1 && reduce > PAR_MIN) y[0] = (float)sum_all(x, reduce);
         return;
     }
     enum { CHUNK = 256 };
@@ -132,7 +134,8 @@ void ck_reduce_sum_axis(const float *x, float *y, int64_t outer, int64_t reduce,
     }
 }
 
-double ck_sum(const float *x, int64_t n) {
+// Sum of all elements (double accumulation); ck_reduce_sum_axis of one long row.
+static double sum_all(const float *x, int64_t n) {
     // Fixed blocks summed in order: the result does not depend on the thread count.
     enum { BLOCK = 4096 };
     const int64_t blocks = (n + BLOCK - 1) / BLOCK;
@@ -164,21 +167,6 @@ int ck_all_finite(const float *x, int64_t n) {
     return !bad;
 }
 
-void ck_bias_leaky_relu(const float *x, const float *bias, float *y,
-                        int64_t n, int64_t c, int64_t hw, float slope) {
-    #pragma omp parallel for schedule(static) if (n * c * hw > PAR_MIN)
-    for (int64_t p = 0; p < n * c; p++) {
-        const float bv = bias ? bias[p % c] : 0.0f;
-        const float *xp = x + p * hw;
-        float *yp = y + p * hw;
-        #pragma omp simd
-        for (int64_t i = 0; i < hw; i++) {
-            const float v = xp[i] + bv;
-            yp[i] = v > 0.0f ? v : slope * v;
-        }
-    }
-}
-
 void ck_instance_norm_stats(const float *x, float *mean, float *rstd,
                             int64_t planes, int64_t hw, float eps) {
     #pragma omp parallel for schedule(static) if (planes * hw > PAR_MIN)
@@ -205,17 +193,5 @@ void ck_instance_norm_apply(const float *x, const float *mean, const float *rstd
         float *yp = y + p * hw;
         #pragma omp simd
         for (int64_t i = 0; i < hw; i++) yp[i] = (xp[i] - m) * r;
-    }
-}
-
-void ck_scale_shift(const float *x, const float *scale, const float *shift, float *y,
-                    int64_t n, int64_t c, int64_t hw) {
-    #pragma omp parallel for schedule(static) if (n * c * hw > PAR_MIN)
-    for (int64_t p = 0; p < n * c; p++) {
-        const float s = scale[p], t = shift[p];
-        const float *xp = x + p * hw;
-        float *yp = y + p * hw;
-        #pragma omp simd
-        for (int64_t i = 0; i < hw; i++) yp[i] = xp[i] * s + t;
     }
 }

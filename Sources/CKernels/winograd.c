@@ -82,53 +82,16 @@ static size_t plan_ws(const wplan *p) {
     return p->u + p->v + p->m + (size_t)ck_scratch_slots() * p->tmp;
 }
 
-static wplan plan_for(const ck_conv_shape *s, int pass) {
+static wplan plan_for(const ck_conv_shape *s, ck_conv_pass pass) {
     // Forward and weight grad: x [n, cin] -> y [n, cout]. Input grad: gy [n, cout] -> gx [n, cin].
-    if (pass == CK_WINO_INPUT_GRAD) return make_plan(s->n, s->cout, s->cin, s->h, s->w);
+    if (pass == CK_CONV_INPUT_GRAD) return make_plan(s->n, s->cout, s->cin, s->h, s->w);
     return make_plan(s->n, s->cin, s->cout, s->h, s->w);
 }
 
-int ck_wino_shape_ok(const ck_conv_shape *s) {
-    return s->kh == 3 && s->kw == 3 && s->stride == 1 && s->pad == 1 && s->ho == s->h && s->wo == s->w &&
-           s->n > 0 && s->cin > 0 && s->cout > 0 && s->h > 0 && s->w > 0;
-}
-
-#ifndef WINO_MIN_HW
-#define WINO_MIN_HW 8
-#endif
-#ifndef WINO_MIN_TILES
-#define WINO_MIN_TILES 256
-#endif
-#ifndef WINO_MIN_TILES_WGRAD
-#define WINO_MIN_TILES_WGRAD 128
-#endif
-#ifndef WINO_DISABLE
-#define WINO_DISABLE 0
-#endif
-
-int ck_wino_use(const ck_conv_shape *s, int pass) {
-    if (WINO_DISABLE || !ck_wino_shape_ok(s)) return 0;
-    // Measured on the 2-core EPYC (OpenBLAS sgemm vs these transforms + 16 GEMMs):
-    //  * fewer than 64 channels: the direct kernels / plain GEMM stay (64 channels at
-    //    64x64 is a tie for forward / input grad, a 1.5x win for the weight grad);
-    //  * 4x4 maps: 2-10x slower (the filter transform and skinny GEMMs dominate);
-    //  * tiles over the batch (the GEMM width): forward and input grad need >= 256
-    //    (512->512 @16 batch 1 = 64 tiles is 1.5x slower, 256->256 @8 batch 8 = 128 tiles
-    //    a tie, 256 @8 batch 16 = 256 tiles 1.3x faster); the weight grad already wins
-    //    at 128 (its GEMM reduces over tiles, and there is no output transform).
-    if (s->cin < 64 || s->cout < 64) return 0;
-    if (s->h < WINO_MIN_HW || s->w < WINO_MIN_HW) return 0;
-    const long tiles = (long)s->n * ((s->h + 1) / 2) * ((s->w + 1) / 2);
-    return tiles >= (pass == CK_WINO_WEIGHT_GRAD ? WINO_MIN_TILES_WGRAD : WINO_MIN_TILES);
-}
-
-size_t ck_wino_workspace_floats(const ck_conv_shape *s, int pass) {
-    if (!ck_wino_use(s, pass)) return 0;
+size_t ck_wino_workspace_floats(const ck_conv_shape *s, ck_conv_pass pass) {
     wplan p = plan_for(s, pass);
     return plan_ws(&p);
 }
-
-int ck_conv2d_uses_winograd(const ck_conv_shape *s, int pass) { return ck_wino_use(s, pass); }
 
 // MARK: - Filter transform
 
@@ -414,19 +377,19 @@ static void wino_conv(const wplan *p, const float *x, float *y, float *ws) {
 }
 
 void ck_wino_forward(const ck_conv_shape *s, const float *x, const float *weight, float *y, float *ws) {
-    wplan p = plan_for(s, CK_WINO_FORWARD);
+    wplan p = plan_for(s, CK_CONV_FORWARD);
     filter_transform(&p, weight, 0, ws);
     wino_conv(&p, x, y, ws);
 }
 
 void ck_wino_input_grad(const ck_conv_shape *s, const float *gy, const float *weight, float *gx, float *ws) {
-    wplan p = plan_for(s, CK_WINO_INPUT_GRAD);
+    wplan p = plan_for(s, CK_CONV_INPUT_GRAD);
     filter_transform(&p, weight, 1, ws);
     wino_conv(&p, gy, gx, ws);
 }
 
 void ck_wino_weight_grad(const ck_conv_shape *s, const float *x, const float *gy, float *gw, float *ws) {
-    wplan p = plan_for(s, CK_WINO_WEIGHT_GRAD);
+    wplan p = plan_for(s, CK_CONV_WEIGHT_GRAD);
     float *dU = ws, *V = dU + p.u, *G = V + p.v, *scratch = G + p.m;
     const int C = p.C, K = p.K;
     const size_t ldt = p.ldt;

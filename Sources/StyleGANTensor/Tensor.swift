@@ -142,7 +142,7 @@ extension Tensor {
     public static func randomNormal(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
         let t = Tensor(uninitializedShape: shape)
         ck_fill_normal(t.data, Int64(t.count), seed)
-        if scale != 1 { ck_unary(Int32(CK_UNARY_AFFINE.rawValue), t.data, t.data, Int64(t.count), scale, 0) }
+        if scale != 1 { ck_unary(CK_UNARY_AFFINE, t.data, t.data, Int64(t.count), scale, 0) }
         return t
     }
 }

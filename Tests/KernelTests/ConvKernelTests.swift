@@ -51,43 +51,9 @@ final class ConvKernelTests: XCTestCase {
         return out
     }
 
-    /// Runs all three fast kernels against their naive twins and checks adjointness.
     private func check(_ t: (Int, Int, Int, Int, Int, Int, Int, Int), rng: inout KernelTestRNG,
                        file: StaticString = #filePath, line: UInt = #line) {
-        var s = makeShape(t)
-        let n = Int(s.n), cin = Int(s.cin), h = Int(s.h), w = Int(s.w), cout = Int(s.cout)
-        let kh = Int(s.kh), kw = Int(s.kw), ho = Int(s.ho), wo = Int(s.wo)
-        let label = "shape \(t) -> ho \(ho) wo \(wo)"
-        let x = rng.array(n * cin * h * w)
-        let wt = rng.array(cout * cin * kh * kw)
-        let g = rng.array(n * cout * ho * wo)
-        var ws = GuardedWorkspace(size: Int(ck_conv2d_workspace_floats(&s)))
-
-        var yRef = [Float](repeating: 0, count: g.count)
-        var y = [Float](repeating: .nan, count: g.count)
-        ck_conv2d_forward_naive(&s, x, wt, &yRef)
-        ws.buffer.withUnsafeMutableBufferPointer { ck_conv2d_forward(&s, x, wt, &y, $0.baseAddress) }
-        assertMatchesReference(y, yRef, "forward \(label)", file: file, line: line)
-
-        var gxRef = [Float](repeating: 0, count: x.count)
-        var gx = [Float](repeating: .nan, count: x.count)
-        ck_conv2d_input_grad_naive(&s, g, wt, &gxRef)
-        ws.buffer.withUnsafeMutableBufferPointer { ck_conv2d_input_grad(&s, g, wt, &gx, $0.baseAddress) }
-        assertMatchesReference(gx, gxRef, "input grad \(label)", file: file, line: line)
-
-        var gwRef = [Float](repeating: 0, count: wt.count)
-        var gw = [Float](repeating: .nan, count: wt.count)
-        ck_conv2d_weight_grad_naive(&s, x, g, &gwRef)
-        ws.buffer.withUnsafeMutableBufferPointer { ck_conv2d_weight_grad(&s, x, g, &gw, $0.baseAddress) }
-        assertMatchesReference(gw, gwRef, "weight grad \(label)", file: file, line: line)
-
-        XCTAssertTrue(ws.intact, "workspace overrun \(label)", file: file, line: line)
-
-        // <conv(x, w), g> == <x, input_grad(g, w)> == <w, weight_grad(x, g)>
-        let a = dot(y, g), b = dot(x, gx), c = dot(wt, gw)
-        let scale = norm(y) * norm(g) + 1e-30
-        XCTAssertLessThan(abs(a - b) / scale, 1e-5, "adjoint x \(label): \(a) vs \(b)", file: file, line: line)
-        XCTAssertLessThan(abs(a - c) / scale, 1e-5, "adjoint w \(label): \(a) vs \(c)", file: file, line: line)
+        checkConvAgainstNaive(makeShape(t), rng: &rng, label: "shape \(t)", file: file, line: line)
     }
 
     func testShapeFinish() {

@@ -43,6 +43,8 @@ fileprivate func pick(_ n: Int, _ count: Int) -> [Int] {
 }
 
 final class WinogradTests: XCTestCase {
+    private let passes: [ck_conv_pass] = [CK_CONV_FORWARD, CK_CONV_INPUT_GRAD, CK_CONV_WEIGHT_GRAD]
+
     private func shape(_ n: Int, _ cin: Int, _ h: Int, _ w: Int, _ cout: Int) -> ck_conv_shape {
         var s = ck_conv_shape(n: Int32(n), cin: Int32(cin), h: Int32(h), w: Int32(w), cout: Int32(cout),
                               kh: 3, kw: 3, stride: 1, pad: 1, ho: 0, wo: 0)
@@ -61,8 +63,8 @@ final class WinogradTests: XCTestCase {
         var s = shape(n, cin, h, w, cout)
         let label = "n \(n) cin \(cin) \(h)x\(w) cout \(cout)"
         if expectWinograd {
-            for pass in 0..<3 {
-                XCTAssertEqual(ck_conv2d_uses_winograd(&s, Int32(pass)), 1, "pass \(pass) not Winograd: \(label)",
+            for pass in passes {
+                XCTAssertEqual(ck_conv_plan(&s, pass), CK_CONV_WINOGRAD, "pass \(pass.rawValue) not Winograd: \(label)",
                                file: file, line: line)
             }
         }
@@ -117,25 +119,25 @@ final class WinogradTests: XCTestCase {
 
     func testPathSelection() {
         var s = shape(16, 256, 16, 16, 256)
-        for pass in 0..<3 { XCTAssertEqual(ck_conv2d_uses_winograd(&s, Int32(pass)), 1) }
+        for pass in passes { XCTAssertEqual(ck_conv_plan(&s, pass), CK_CONV_WINOGRAD) }
         // Not 3x3 / stride 1 / pad 1, or few channels: never Winograd.
         s = shape(16, 16, 64, 64, 16)
-        for pass in 0..<3 { XCTAssertEqual(ck_conv2d_uses_winograd(&s, Int32(pass)), 0) }
+        for pass in passes { XCTAssertNotEqual(ck_conv_plan(&s, pass), CK_CONV_WINOGRAD) }
         var t = ck_conv_shape(n: 16, cin: 256, h: 16, w: 16, cout: 256, kh: 3, kw: 3, stride: 2, pad: 1, ho: 0, wo: 0)
         ck_conv_shape_finish(&t)
-        for pass in 0..<3 { XCTAssertEqual(ck_conv2d_uses_winograd(&t, Int32(pass)), 0) }
+        for pass in passes { XCTAssertNotEqual(ck_conv_plan(&t, pass), CK_CONV_WINOGRAD) }
         t = ck_conv_shape(n: 16, cin: 256, h: 16, w: 16, cout: 256, kh: 3, kw: 3, stride: 1, pad: 0, ho: 0, wo: 0)
         ck_conv_shape_finish(&t)
-        for pass in 0..<3 { XCTAssertEqual(ck_conv2d_uses_winograd(&t, Int32(pass)), 0) }
+        for pass in passes { XCTAssertNotEqual(ck_conv_plan(&t, pass), CK_CONV_WINOGRAD) }
         t = ck_conv_shape(n: 16, cin: 256, h: 16, w: 16, cout: 256, kh: 1, kw: 1, stride: 1, pad: 0, ho: 0, wo: 0)
         ck_conv_shape_finish(&t)
-        for pass in 0..<3 { XCTAssertEqual(ck_conv2d_uses_winograd(&t, Int32(pass)), 0) }
+        for pass in passes { XCTAssertNotEqual(ck_conv_plan(&t, pass), CK_CONV_WINOGRAD) }
         // 4x4 maps and small batches (few tiles) keep the existing paths.
         s = shape(8, 512, 4, 4, 512)
-        for pass in 0..<3 { XCTAssertEqual(ck_conv2d_uses_winograd(&s, Int32(pass)), 0) }
+        for pass in passes { XCTAssertNotEqual(ck_conv_plan(&s, pass), CK_CONV_WINOGRAD) }
         s = shape(1, 512, 16, 16, 512)
-        XCTAssertEqual(ck_conv2d_uses_winograd(&s, 0), 0)
-        XCTAssertEqual(ck_conv2d_uses_winograd(&s, 1), 0)
+        XCTAssertNotEqual(ck_conv_plan(&s, CK_CONV_FORWARD), CK_CONV_WINOGRAD)
+        XCTAssertNotEqual(ck_conv_plan(&s, CK_CONV_INPUT_GRAD), CK_CONV_WINOGRAD)
     }
 
     func testOddAndEvenSizesBatchOne() {

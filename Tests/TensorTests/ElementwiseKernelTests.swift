@@ -79,17 +79,6 @@ final class ElementwiseKernelTests: XCTestCase {
         XCTAssertLessThan(m.map(abs).max()!, 1e-5)
     }
 
-    func testFusedEpilogueKernels() {
-        var r = TestRandom(seed: 25)
-        let (n, c, hw) = (2, 3, 35)
-        let x = r.normal([n, c, hw]), bias = r.normal([c]), scale = r.normal([n, c]), shift = r.normal([n, c])
-        let y = Tensor.zeros([n, c, hw])
-        ck_bias_leaky_relu(x.data, bias.data, y.data, Int64(n), Int64(c), Int64(hw), 0.2)
-        assertClose(y.scalars, leakyRelu(x + reshape(bias, [1, c, 1])).scalars)
-        ck_scale_shift(x.data, scale.data, shift.data, y.data, Int64(n), Int64(c), Int64(hw))
-        assertClose(y.scalars, (x * reshape(scale, [n, c, 1]) + reshape(shift, [n, c, 1])).scalars)
-    }
-
     func testAdamAndEmaUpdates() {
         var p: [Float] = [1, -2, 3], m: [Float] = [0.1, 0, -0.2], v: [Float] = [0.01, 0.02, 0.03]
         let g: [Float] = [0.5, -1, 2]

@@ -50,7 +50,7 @@ void ck_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
 
 // MARK: - Element-wise
 
-typedef enum {
+typedef enum ck_unary_op {
     CK_UNARY_NEG = 0,        // -x
     CK_UNARY_EXP = 1,        // exp(x)
     CK_UNARY_LOG = 2,        // log(x)
@@ -66,9 +66,9 @@ typedef enum {
 } ck_unary_op;
 
 /// y[i] = op(x[i]) with parameters a, b where the op uses them. x may equal y.
-void ck_unary(int op, const float *x, float *y, int64_t n, float a, float b);
+void ck_unary(ck_unary_op op, const float *x, float *y, int64_t n, float a, float b);
 
-typedef enum {
+typedef enum ck_binary_op {
     CK_BINARY_ADD = 0,
     CK_BINARY_SUB = 1,
     CK_BINARY_MUL = 2,
@@ -80,31 +80,23 @@ typedef enum {
 /// b_strides give each operand's element stride per output dimension, 0 along a
 /// broadcast dimension. `out` is contiguous and must not alias a or b unless the
 /// operand has the output's shape and contiguous strides.
-void ck_binary(int op, const float *a, const int64_t *a_strides,
+void ck_binary(ck_binary_op op, const float *a, const int64_t *a_strides,
                const float *b, const int64_t *b_strides,
                float *out, const int64_t *shape, int ndim);
 
 /// y[o, i] = sum_r x[o, r, i] for x viewed as [outer, reduce, inner] (double accumulation).
 void ck_reduce_sum_axis(const float *x, float *y, int64_t outer, int64_t reduce, int64_t inner);
-/// Sum of all elements (double accumulation).
-double ck_sum(const float *x, int64_t n);
 /// 1 if every element is finite, else 0.
 int ck_all_finite(const float *x, int64_t n);
 
-// MARK: - Fused epilogue pieces (inference and benchmarks)
+// MARK: - Instance normalisation
 
-/// y = leaky_relu(x + bias[c]) with slope; x, y [N, C, HW]; bias [C] or NULL. x may equal y.
-void ck_bias_leaky_relu(const float *x, const float *bias, float *y,
-                        int64_t n, int64_t c, int64_t hw, float slope);
 /// Per-plane statistics of x [planes, hw]: mean and 1/sqrt(mean((x-mean)^2) + eps).
 void ck_instance_norm_stats(const float *x, float *mean, float *rstd,
                             int64_t planes, int64_t hw, float eps);
 /// y = (x - mean[p]) * rstd[p] over x [planes, hw]. x may equal y.
 void ck_instance_norm_apply(const float *x, const float *mean, const float *rstd,
                             float *y, int64_t planes, int64_t hw);
-/// AdaIN affine: y[n,c,:] = x[n,c,:] * scale[n,c] + shift[n,c]; scale, shift [N, C]. x may equal y.
-void ck_scale_shift(const float *x, const float *scale, const float *shift, float *y,
-                    int64_t n, int64_t c, int64_t hw);
 
 // MARK: - Convolution (cross-correlation, as PyTorch's conv2d; zero padding)
 
@@ -120,6 +112,31 @@ typedef struct {
 
 /// Fills ho and wo from the other fields.
 void ck_conv_shape_finish(ck_conv_shape *s);
+
+/// The three passes of a conv.
+typedef enum ck_conv_pass {
+    CK_CONV_FORWARD = 0,       // y = conv2d(x, weight)
+    CK_CONV_INPUT_GRAD = 1,    // gx = conv_transpose2d(gy, weight)
+    CK_CONV_WEIGHT_GRAD = 2,   // gw from x and gy
+} ck_conv_pass;
+
+/// The strategy one pass of one shape runs. Every path computes what the *_naive twins
+/// below compute; they differ in speed only.
+typedef enum ck_conv_path {
+    CK_CONV_ZERO = 0,          // a dimension is zero: the output is empty or all zeros
+    CK_CONV_WINOGRAD = 1,      // Winograd F(2x2, 3x3): 3x3 / stride 1 / pad 1, many channels and tiles
+    CK_CONV_DIRECT = 2,        // register-blocked AVX2 kernels: few channels at large spatial size
+    CK_CONV_SMALL_GEMM = 3,    // forward with few output pixels over the batch (4x4, 8x8 layers)
+    CK_CONV_GEMM_GROUPED = 4,  // im2col of several small images side by side, one sgemm per group
+    CK_CONV_GEMM_1X1 = 5,      // 1x1 / stride 1 / pad 0, per image: sgemm on x itself, no im2col
+    CK_CONV_GEMM_CHUNKED = 6,  // per image: im2col in chunks of output rows, one sgemm per chunk
+} ck_conv_path;
+
+/// The path pass `pass` of shape s takes; the three kernels below dispatch on this alone.
+ck_conv_path ck_conv_plan(const ck_conv_shape *s, ck_conv_pass pass);
+/// "zero", "winograd", "direct", "small-gemm", "gemm-grouped", "gemm-1x1", "gemm-chunked".
+const char *ck_conv_path_name(ck_conv_path path);
+
 /// Scratch floats needed by the three conv kernels below for shape s.
 size_t ck_conv2d_workspace_floats(const ck_conv_shape *s);
 
@@ -191,14 +208,6 @@ void ck_ema_update(float *ema, const float *param, int64_t n, float beta);
 /// -0 before +0; NaNs are not expected), rows in parallel. 0 on success, -1 when scratch
 /// memory could not be allocated.
 int ck_sort_rows(float *x, int64_t rows, int64_t n);
-
-// MARK: - Winograd path query (added for the Winograd F(2x2,3x3) kernels)
-
-/// 1 when pass `pass` (0 forward, 1 input grad, 2 weight grad) of shape s runs the
-/// Winograd F(2x2, 3x3) path inside the conv kernels above, else 0.
-int ck_conv2d_uses_winograd(const ck_conv_shape *s, int pass);
-
-// MARK: - End of Winograd block
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,7 @@ import CKernels
 /// Runs a unary kernel into a new tensor (no graph).
 func mapUnary(_ x: Tensor, _ op: ck_unary_op, _ a: Float = 0, _ b: Float = 0) -> Tensor {
     let y = Tensor(uninitializedShape: x.shape)
-    ck_unary(Int32(op.rawValue), x.data, y.data, Int64(x.count), a, b)
+    ck_unary(op, x.data, y.data, Int64(x.count), a, b)
     return y
 }
 
@@ -82,7 +82,7 @@ private func mapBinary(_ a: Tensor, _ b: Tensor, _ op: ck_binary_op, _ name: Str
     let sa = Shape.broadcastStrides(a.shape, to: shape)
     let sb = Shape.broadcastStrides(b.shape, to: shape)
     let dims = shape.map(Int64.init)
-    ck_binary(Int32(op.rawValue), a.data, sa, b.data, sb, out.data, dims, Int32(shape.count))
+    ck_binary(op, a.data, sa, b.data, sb, out.data, dims, Int32(shape.count))
     return out
 }
 
@@ -119,7 +119,7 @@ public func broadcast(_ x: Tensor, to shape: [Int]) -> Tensor {
     precondition(target == shape, "broadcast: shape \(x.shape) cannot be broadcast to \(shape)")
     let out = Tensor(uninitializedShape: shape)
     let sx = Shape.broadcastStrides(x.shape, to: shape)
-    ck_binary(Int32(CK_BINARY_COPY_A.rawValue), x.data, sx, nil, nil, out.data, shape.map(Int64.init), Int32(shape.count))
+    ck_binary(CK_BINARY_COPY_A, x.data, sx, nil, nil, out.data, shape.map(Int64.init), Int32(shape.count))
     return recorded(out, op: "broadcast", input: x) { g in sum(g, to: x.shape) }
 }
 

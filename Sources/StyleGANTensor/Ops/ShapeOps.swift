@@ -93,7 +93,7 @@ public func permuteCopy(_ source: UnsafeBufferPointer<Float>, shape: [Int], orde
     guard source.count > 0 else { return }
     let strides = Shape.strides(shape)
     let outShape = order.map { shape[$0] }
-    ck_binary(Int32(CK_BINARY_COPY_A.rawValue), source.baseAddress!, order.map { Int64(strides[$0]) }, nil, nil,
+    ck_binary(CK_BINARY_COPY_A, source.baseAddress!, order.map { Int64(strides[$0]) }, nil, nil,
               destination.baseAddress!, outShape.map(Int64.init), Int32(outShape.count))
 }
 
@@ -103,7 +103,7 @@ public func permute(_ x: Tensor, _ order: [Int]) -> Tensor {
     let strides = Shape.strides(x.shape)
     let shape = order.map { x.shape[$0] }
     let out = Tensor(uninitializedShape: shape)
-    ck_binary(Int32(CK_BINARY_COPY_A.rawValue), x.data, order.map { Int64(strides[$0]) }, nil, nil,
+    ck_binary(CK_BINARY_COPY_A, x.data, order.map { Int64(strides[$0]) }, nil, nil,
               out.data, shape.map(Int64.init), Int32(shape.count))
     var inverse = [Int](repeating: 0, count: order.count)
     for (i, o) in order.enumerated() { inverse[o] = i }
