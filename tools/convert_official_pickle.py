@@ -61,7 +61,9 @@ import importlib
 import json
 import math
 import os
+import io
 import pickle
+import pickletools
 import struct
 import sys
 import tempfile
@@ -202,6 +204,30 @@ class RestrictedUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError("refusing persistent id %r: not part of a StyleGAN network pickle" % (pid,))
 
 
+def prescan(data, path):
+    """Walks the opcodes without running them (pickletools), so that no declared size can
+    make the unpickler allocate more than the file justifies: every length must fit in the
+    file (genops refuses one that runs past the end) and memo indices must be the next
+    free slot or an earlier one (a real pickle numbers them 0, 1, 2, …; CPython's C
+    unpickler grows its memo to twice any index it is given, gh-115952)."""
+    stored = 0
+    try:
+        for op, arg, _ in pickletools.genops(io.BytesIO(data)):
+            if op.name in ("PUT", "BINPUT", "LONG_BINPUT"):
+                if not isinstance(arg, int) or arg < 0 or arg > stored:
+                    raise ConversionError("%s: not a valid pickle (memo index %r out of sequence)" % (path, arg))
+                stored += 1
+            elif op.name == "MEMOIZE":
+                stored += 1
+    except ConversionError:
+        raise
+    except Exception as e:  # noqa: BLE001 -- genops' ValueError and friends: malformed data
+        text = str(e)
+        if isinstance(e, EOFError) or "remain" in text or "pickle exhausted" in text:
+            raise ConversionError("%s: truncated pickle (%s)" % (path, text))
+        raise ConversionError("%s: not a valid pickle (%s)" % (path, text))
+
+
 def load_pickle(path):
     """Unpickles `path` with the restricted unpickler; ConversionError on any problem."""
     if not os.path.exists(path):
@@ -212,7 +238,9 @@ def load_pickle(path):
         with open(path, "rb") as f:
             if os.fstat(f.fileno()).st_size == 0:
                 raise ConversionError("%s: empty file, not a pickle" % path)
-            return RestrictedUnpickler(f).load()
+            data = f.read()
+        prescan(data, path)
+        return RestrictedUnpickler(io.BytesIO(data)).load()
     except ConversionError:
         raise
     except RefusedGlobal as e:

@@ -547,6 +547,16 @@ class HostileAndBrokenInputTests(ConverterTestCase):
             f.write(data[: len(data) // 2])
         self.assert_refused(src, "truncated pickle")
 
+    def test_memo_index_and_lengths_cannot_force_huge_allocations(self):
+        # Found by tools/fuzz: LONG_BINPUT 0x0A000000 made CPython's unpickler allocate a
+        # 2.7 GB memo; a BINBYTES8 claiming 4 GB in a few bytes.
+        for name, data in [("memo.pkl", bytes.fromhex("80025d72000000" "0a2e")),
+                           ("bytes8.pkl", b"\x80\x04\x8e" + (4 << 30).to_bytes(8, "little") + b"abc.")]:
+            src = self.path(name)
+            with open(src, "wb") as f:
+                f.write(data)
+            self.assert_refused(src, "pickle")
+
     def test_not_a_pickle_and_missing_file(self):
         src = self.path("notes.txt")
         with open(src, "w") as f:

@@ -26,6 +26,11 @@ static void on_message(j_common_ptr cinfo) {
 
 void cj_free(void *p) { free(p); }
 
+// Memory bounds of one decode: the coefficient buffers of a progressive file, and
+// everything libjpeg allocates (it fails rather than exceed it: there is no backing store).
+#define CJ_MAX_COEFFICIENT_BYTES (768 << 20)
+#define CJ_MAX_MEMORY_BYTES (1024L << 20)
+
 int cj_decode_jpeg(const unsigned char *data, size_t size, int max_side, long long max_pixels,
                    int *width, int *height, unsigned char **rgb, char *err, size_t err_len) {
     struct jpeg_decompress_struct cinfo;
@@ -52,6 +57,17 @@ int cj_decode_jpeg(const unsigned char *data, size_t size, int max_side, long lo
         jpeg_destroy_decompress(&cinfo);
         return -1;
     }
+    // A progressive (multi-scan) file keeps every DCT coefficient of the full-size image
+    // in memory, about 2 bytes per pixel per component, whatever the output scale
+    // (a 345-byte file claiming 28276x21833 asked for 3.7 GB; found by tools/fuzz).
+    const long long blocks = (((long long)cinfo.image_width + 7) / 8) * (((long long)cinfo.image_height + 7) / 8);
+    if (cinfo.progressive_mode && blocks * 64 * 2 * cinfo.num_components > CJ_MAX_COEFFICIENT_BYTES) {
+        snprintf(err, err_len, "progressive image is %ux%u: its coefficients would need %lld MB, over the %d MB limit",
+                 cinfo.image_width, cinfo.image_height, blocks * 128 * cinfo.num_components >> 20, CJ_MAX_COEFFICIENT_BYTES >> 20);
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    cinfo.mem->max_memory_to_use = CJ_MAX_MEMORY_BYTES;   // libjpeg refuses anything larger
     // Scale large images down while decoding (DCT scaling: no full-size buffer at all).
     unsigned denom = 1;
     while (denom <= 8) {
@@ -87,8 +103,9 @@ int cj_decode_jpeg(const unsigned char *data, size_t size, int max_side, long lo
     while (cinfo.output_scanline < cinfo.output_height) {
         unsigned char *row = out + stride * cinfo.output_scanline;
         jpeg_read_scanlines(&cinfo, &row, 1);
+        if (jerr.base.num_warnings > 0) break;   // corrupt or truncated: no need to pad the rest with gray
     }
-    jpeg_finish_decompress(&cinfo);
+    if (jerr.base.num_warnings == 0) jpeg_finish_decompress(&cinfo);
     if (jerr.base.num_warnings > 0) {
         snprintf(err, err_len, "corrupt or truncated data: %s", jerr.message);
         jpeg_destroy_decompress(&cinfo);

@@ -39,6 +39,7 @@ public enum PNG {
             throw IOError.invalidPNG(path: name, reason: data.isEmpty ? "file is empty" : "not a PNG file (bad signature)")
         }
         return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> (Int, Int) in
+            try checkChunkLengths(raw, name: name)
             var image = png_image()
             image.version = cpng_image_version()
             defer { png_image_free(&image) }
@@ -48,6 +49,22 @@ public enum PNG {
             let (width, height) = (Int(image.width), Int(image.height))
             try checkSize(width, height, name: name)
             return (width, height)
+        }
+    }
+
+    /// Refuses a chunk whose declared length runs past the end of the data before libpng
+    /// sees it: libpng allocates an ancillary chunk's declared length up front (a 49-byte
+    /// file claiming a 1.7 GB `tEXt` chunk, found by tools/fuzz).
+    static func checkChunkLengths(_ raw: UnsafeRawBufferPointer, name: String) throws {
+        var offset = signature.count
+        while offset + 8 <= raw.count {
+            let length = (0..<4).reduce(0) { $0 << 8 | Int(raw[offset + $1]) }
+            let type = String(decoding: raw[(offset + 4)..<(offset + 8)], as: UTF8.self)
+            guard length <= raw.count - offset - 8 else {
+                throw IOError.invalidPNG(path: name, reason: "truncated or corrupt: chunk '\(type)' claims \(length) bytes, only \(raw.count - offset - 8) remain")
+            }
+            if type == "IEND" { return }
+            offset += 12 + length
         }
     }
 
@@ -77,6 +94,7 @@ public enum PNG {
         }
 
         return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> RGBImage in
+            try checkChunkLengths(raw, name: name)
             var image = png_image()
             image.version = cpng_image_version()
             // png_image_free is a no-op once finish_read (or a failed begin_read) freed it.

@@ -75,3 +75,18 @@ final class LargeImageTests: XCTestCase {
         assertIOError(["too_large.png", "pixels"]) { try ImageFile.dimensions(data, name: "too_large.png") }
     }
 }
+
+/// Inputs found by tools/fuzz that once made the decoders allocate gigabytes: each is now
+/// refused, quickly, with the reader's own error.
+final class FuzzRegressionTests: XCTestCase {
+    func testFuzzFindingsAreRefusedQuickly() throws {
+        for (file, fragment) in [("fuzz_png_huge_text_chunk.png", "claims 1741160458 bytes"),
+                                 ("fuzz_jpeg_progressive_huge.jpg", "coefficients would need"),
+                                 ("fuzz_jpeg_huge_gray.jpg", "JPEG")] {
+            let started = Date()
+            let data = try Data(contentsOf: URL(fileURLWithPath: Fixture.path(file)))
+            assertIOError([file, fragment]) { try ImageFile.decode(data, name: file) }
+            XCTAssertLessThan(Date().timeIntervalSince(started), 2, "\(file) took too long")
+        }
+    }
+}
