@@ -25,7 +25,15 @@ public enum AtomicFile {
     /// Only regular files are written: a symbolic link is followed and its target
     /// replaced (a dangling link is refused), and a device, FIFO, socket or directory at
     /// `path` is refused with `IOError.writeFailed` and left alone.
+    ///
+    /// The path `-` writes the bytes to standard output instead.
     public static func write(_ data: Data, to requestedPath: String) throws {
+        if requestedPath == "-" {
+            do { try FileHandle.standardOutput.write(contentsOf: data) } catch {
+                throw IOError.writeFailed(path: "-", reason: "cannot write to standard output: \(error.localizedDescription)")
+            }
+            return
+        }
         let path = try regularFileDestination(requestedPath)
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path

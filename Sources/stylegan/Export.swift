@@ -15,7 +15,7 @@ struct Export: ParsableCommand {
     )
 
     @Argument(help: "Source weights file or snapshot.") var input: String
-    @Argument(help: "Output .safetensors file.") var output: String
+    @Argument(help: "Output .safetensors file ('-' for standard output).") var output: String
     @Flag(help: "Store tensors as float16 (half the size; loaded back as float32).") var fp16 = false
     @Flag(help: "Keep the source's extra metadata (training options and state).") var keepMetadata = false
     @Option(help: "Extra metadata entries KEY=VALUE (repeatable).") var meta: [String] = []
@@ -31,8 +31,10 @@ struct Export: ParsableCommand {
             out.metadata[String(item[..<eq])] = String(item[item.index(after: eq)...])
         }
         try out.save(to: output, storage: fp16 ? .f16 : .f32)
+        let described = "Gs, \(g.params.count) parameters, \(fp16 ? "float16" : "float32")"
+        if output == "-" { return status("wrote standard output: \(described)", outputToStdout: true) }
         let written = URL(fileURLWithPath: output).resolvingSymlinksInPath().path   // a link's target was written
         let size = (try? FileManager.default.attributesOfItem(atPath: written)[.size] as? Int) ?? 0
-        print("wrote \(output): Gs, \(g.params.count) parameters, \(fp16 ? "float16" : "float32"), \(size / 1024) KiB")
+        print("wrote \(output): \(described), \(size / 1024) KiB")
     }
 }

@@ -22,7 +22,7 @@ struct Mix: ParsableCommand {
     @Option(help: "Seeds of the column (source) images.", transform: SeedList.parse) var cols: [UInt32]
     @Option(help: "Which styles the columns contribute: coarse, middle, fine or A-B.") var styles = "coarse"
     @OptionGroup var truncation: TruncationOptions
-    @Option(help: "Output PNG.") var output = "mix.png"
+    @Option(help: "Output PNG ('-' for standard output).") var output = "mix.png"
     @OptionGroup var global: GlobalOptions
 
     @Option(help: "Images per forward pass.") var batch = 8
@@ -36,18 +36,19 @@ struct Mix: ParsableCommand {
         let (g, path) = try model.loadGenerator()
         let range: ClosedRange<Int>
         do { range = try StyleLayers.named(styles, numLayers: g.config.numLayers) } catch { throw CLIError("--styles: \(error)") }
-        let dir = (output as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try OutputDirectory.prepare(dir) }
+        let dir = parentDirectory(of: output)
+        if !dir.isEmpty && output != "-" { try OutputDirectory.prepare(dir) }
         // The figure is checked against the size limit before anything is rendered, and
         // filled cell by cell: memory is the figure plus one batch.
         let r = g.config.resolution
         var canvas: GridCanvas
         do { canvas = try GridCanvas(cellWidth: r, cellHeight: r, count: (rowSeeds.count + 1) * (colSeeds.count + 1), columns: colSeeds.count + 1) }
         catch { throw CLIError("\(error)") }
-        print("style mixing \(rowSeeds.count)x\(colSeeds.count) from \(path), layers \(range)")
+        let toStdout = output == "-"
+        status("style mixing \(rowSeeds.count)x\(colSeeds.count) from \(path), layers \(range)", outputToStdout: toStdout)
         let activeLayers = Progression(lod: g.lod, log2Resolution: g.config.log2Resolution).activeLayers
         if range.upperBound >= activeLayers {
-            print("note: this model renders at lod \(g.lod) (layers 0-\(activeLayers - 1) active); styles of layers \(max(range.lowerBound, activeLayers))-\(range.upperBound) have no effect")
+            status("note: this model renders at lod \(g.lod) (layers 0-\(activeLayers - 1) active); styles of layers \(max(range.lowerBound, activeLayers))-\(range.upperBound) have no effect", outputToStdout: toStdout)
         }
         let columns = colSeeds.count + 1
         var progress = Progress(total: rowSeeds.count + 1, label: "mix")
@@ -78,6 +79,6 @@ struct Mix: ParsableCommand {
             }
         }
         try PNG.write(canvas.image, to: output)
-        print("wrote \(output)")
+        status("wrote \(toStdout ? "standard output" : output)", outputToStdout: toStdout)
     }
 }

@@ -61,6 +61,20 @@ struct WeightsOptions: ParsableArguments {
     }
 }
 
+/// The directory part of `path` ("" for a bare file name). Foundation's
+/// `NSString.deletingLastPathComponent` traps on one-character paths ("a", "-", "."),
+/// so user-given paths never go through it.
+func parentDirectory(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "" }
+    let parent = String(path[..<slash])
+    return parent.isEmpty ? "/" : parent
+}
+
+/// Prints a status line: on stdout, or on stderr when stdout carries the output (`-`).
+func status(_ line: String, outputToStdout: Bool) {
+    if outputToStdout { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+}
+
 /// Output directory handling: created up front so a bad path fails before any work.
 enum OutputDirectory {
     static func prepare(_ path: String) throws {

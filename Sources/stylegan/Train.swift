@@ -173,7 +173,7 @@ struct Train: ParsableCommand {
             try apply(to: &options)
             let dataset = try loadDataset(options)
             trainer = try Trainer(resuming: weights, options: options, dataset: dataset, path: path)
-            directory = outdir ?? ((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+            directory = outdir ?? (parentDirectory(of: path).isEmpty ? "." : parentDirectory(of: path))
             print("resuming \(path) at kimg \(String(format: "%.1f", trainer.kimg))")
         } else if let path = `init` {
             try TrainingRun.checkNewRunDirectory(outdir!)

@@ -309,6 +309,30 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(chosen.stdout.contains("blas: OpenBLAS kernel Prescott (from OPENBLAS_CORETYPE)"), chosen.stdout)
     }
 
+    /// `-` writes the output to stdout (status lines go to stderr); devices are refused.
+    func testDashWritesStandardOutputAndDevicesAreRefused() throws {
+        let dir = try tempDir()
+        let weights = try tinyModel(dir)
+        let exported = try run(["export", weights, "-"])
+        XCTAssertEqual(exported.status, 0, exported.stderr)
+        XCTAssertTrue(exported.stdout.utf8.count > 1000 && exported.stderr.contains("wrote standard output"), exported.stderr)
+        let mix = try run(["mix", "--weights", weights, "--rows", "1", "--cols", "2", "--output", "-"])
+        XCTAssertEqual(mix.status, 0, mix.stderr)
+        XCTAssertTrue(mix.stdout.contains("PNG") && mix.stderr.contains("wrote standard output"), "a PNG on stdout: \(mix.stderr)")
+        // One-character paths (Foundation's deletingLastPathComponent traps on them).
+        let current = Process()
+        current.executableURL = URL(fileURLWithPath: try binary)
+        current.arguments = ["mix", "--weights", weights, "--rows", "1", "--cols", "2", "--output", "m"]
+        current.currentDirectoryURL = URL(fileURLWithPath: dir)
+        try current.run()
+        current.waitUntilExit()
+        XCTAssertEqual(current.terminationStatus, 0)
+        XCTAssertNoThrow(try PNG.read(path: "\(dir)/m"))
+        let device = try run(["export", weights, "/dev/null"])
+        XCTAssertNotEqual(device.status, 0)
+        XCTAssertTrue(device.stderr.contains("device, FIFO or socket"), device.stderr)
+    }
+
     /// `metrics swd --baseline` scores two disjoint halves of a folder (no model needed).
     func testSWDBaselineComparesTwoSamplesOfTheFolder() throws {
         let dir = try tempDir()
