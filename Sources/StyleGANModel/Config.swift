@@ -110,7 +110,7 @@ public struct StyleGANConfig: Codable, Equatable, Sendable {
             throw ConfigError("channel budget fmapBase \(fmapBase), fmapDecay \(fmapDecay), fmapMax \(fmapMax) leaves a stage without channels")
         }
         // Within the bounds above no product below overflows.
-        let g = Generator.parameterCount(config: self), d = Discriminator(config: self).parameterSpecs.reduce(0) { $0 + Shape.count($1.shape) }
+        let g = Generator.parameterCount(config: self), d = Discriminator.parameterCount(config: self)
         guard g <= Limits.parametersPerNetwork, d <= Limits.parametersPerNetwork else {
             throw ConfigError("the model would have \(g) generator and \(d) discriminator parameters, over the limit of \(Limits.parametersPerNetwork) per network")
         }

@@ -28,14 +28,14 @@ public struct ModelWeights {
     public var config: StyleGANConfig
     public var generator: Generator?
     public var emaGenerator: Generator?
-    public var discriminator: ParameterSet?
+    public var discriminator: Discriminator?
     /// Other metadata entries (training state and notes), kept on round trips.
     public var metadata: [String: String] = [:]
     /// Tensors outside the three networks (e.g. optimiser state under `train/`).
     public var extraTensors: [String: Tensor] = [:]
 
     public init(config: StyleGANConfig, generator: Generator? = nil, emaGenerator: Generator? = nil,
-                discriminator: ParameterSet? = nil) {
+                discriminator: Discriminator? = nil) {
         self.config = config
         self.generator = generator
         self.emaGenerator = emaGenerator
@@ -69,7 +69,7 @@ public struct ModelWeights {
         }
         if let generator { putGenerator("G", generator) }
         if let emaGenerator { putGenerator("Gs", emaGenerator) }
-        if let discriminator { put("D", discriminator) }
+        if let discriminator { put("D", discriminator.params) }
         for (name, t) in extraTensors { tensors[name] = StoredTensor(shape: t.shape, values: t.scalars) }
         var meta = metadata
         meta["format"] = Self.format
@@ -100,7 +100,7 @@ public struct ModelWeights {
         // Which networks the file holds, and the names and shapes each must have.
         let mapping = MappingNetwork(config: config), synthesis = SynthesisNetwork(config: config)
         let generatorSpecs = mapping.parameterSpecs + synthesis.parameterSpecs
-        let discriminatorSpecs = Discriminator(config: config).parameterSpecs
+        let discriminatorSpecs = Discriminator.parameterSpecs(config: config)
         func holds(_ net: String) -> Bool { file.tensors.keys.contains { $0.hasPrefix("\(net)/") } }
         var expected: [(name: String, shape: [Int])] = []
         for net in ["G", "Gs"] where holds(net) {
@@ -163,8 +163,8 @@ public struct ModelWeights {
         weights.generator = loadGenerator("G")
         weights.emaGenerator = loadGenerator("Gs")
         if holds("D") {
-            let d = ParameterSet(specs: discriminatorSpecs, initialize: false)
-            fill(d, "D")
+            let d = Discriminator(config: config, initialize: false)
+            fill(d.params, "D")
             weights.discriminator = d
         }
         for name in file.tensorNames where !known.contains(name) {

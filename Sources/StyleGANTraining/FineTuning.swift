@@ -30,7 +30,7 @@ extension Trainer {
         if weights.generator == nil { notes.append("G starts as a copy of the file's Gs (the file has no G)") }
         if weights.emaGenerator == nil { notes.append("Gs starts as a copy of the file's G (the file has no Gs)") }
         if let d = weights.discriminator {
-            discriminatorParams.assign(from: d)
+            discriminator.params.assign(from: d.params)
         } else {
             notes.append("D starts fresh (official initialisation, seed \(options.seed)): the file has no discriminator")
         }

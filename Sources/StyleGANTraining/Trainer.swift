@@ -28,7 +28,6 @@ public final class Trainer {
     public let generator: Generator
     public let emaGenerator: Generator
     public let discriminator: Discriminator
-    public let discriminatorParams: ParameterSet
     let adamG: Adam, adamD: Adam
     /// Real images shown to D so far, in thousands.
     public private(set) var kimg: Double = 0
@@ -40,7 +39,7 @@ public final class Trainer {
     public private(set) var consecutiveSkips = 0
     /// Whether G, G_ema and D hold only finite values (checked before a snapshot is written).
     public var weightsAreFinite: Bool {
-        generator.params.flat.isAllFinite && emaGenerator.params.flat.isAllFinite && discriminatorParams.flat.isAllFinite
+        generator.params.flat.isAllFinite && emaGenerator.params.flat.isAllFinite && discriminator.params.flat.isAllFinite
             && generator.dlatentAvg.isAllFinite
     }
     /// The snapshot this trainer resumed from (nil for a new or fine-tuning run).
@@ -99,10 +98,9 @@ public final class Trainer {
         generator = Generator(config: options.config, seed: options.seed &+ 1)
         generator.lod = options.schedule.lod(atKimg: 0)
         emaGenerator = Generator(copying: generator)
-        discriminator = Discriminator(config: options.config)
-        discriminatorParams = ParameterSet(specs: discriminator.parameterSpecs, seed: options.seed &+ 2)
+        discriminator = Discriminator(config: options.config, seed: options.seed &+ 2)
         adamG = Adam(count: generator.params.count)
-        adamD = Adam(count: discriminatorParams.count)
+        adamD = Adam(count: discriminator.params.count)
     }
 
     // MARK: - One iteration
@@ -133,16 +131,16 @@ public final class Trainer {
         let fakes = withoutGradients {
             synthesizeForTraining(batch: batch, lod: lod, latentStream: .latentD, mixStream: .mixD, choiceStream: .mixChoiceD, noiseStream: .noiseD)
         }
-        let terms = Losses.discriminator(realScores: discriminator(reals, params: discriminatorParams, lod: lod),
-                                         fakeScores: discriminator(fakes, params: discriminatorParams, lod: lod),
+        let terms = Losses.discriminator(realScores: discriminator(reals, lod: lod),
+                                         fakeScores: discriminator(fakes, lod: lod),
                                          reals: reals, r1Weight: r1)
-        let gradD = discriminatorParams.flatten(gradients(of: terms.total, withRespectTo: discriminatorParams.tensors))
+        let gradD = discriminator.params.flatten(gradients(of: terms.total, withRespectTo: discriminator.params.tensors))
         var skipped = false
-        if gradD.isAllFinite { adamD.update(discriminatorParams, gradient: gradD, learningRate: lr) } else { skipped = true }
+        if gradD.isAllFinite { adamD.update(discriminator.params, gradient: gradD, learningRate: lr) } else { skipped = true }
 
         // G step through the frozen D.
         let images = synthesizeForTraining(batch: batch, lod: lod, latentStream: .latentG, mixStream: .mixG, choiceStream: .mixChoiceG, noiseStream: .noiseG)
-        let lossG = Losses.generator(fakeScores: discriminator(images, params: discriminatorParams.frozen(), lod: lod))
+        let lossG = Losses.generator(fakeScores: discriminator(images, params: discriminator.params.frozen(), lod: lod))
         let gradG = generator.params.flatten(gradients(of: lossG, withRespectTo: generator.params.tensors))
         if gradG.isAllFinite { adamG.update(generator.params, gradient: gradG, learningRate: lr) } else { skipped = true }
         if skipped { skippedUpdates += 1; consecutiveSkips += 1 } else { consecutiveSkips = 0 }
@@ -205,7 +203,7 @@ public final class Trainer {
 
     /// The run's state as a weights file (G, Gs, D, optimiser moments, counters).
     public func snapshot() -> ModelWeights {
-        var w = ModelWeights(config: options.config, generator: generator, emaGenerator: emaGenerator, discriminator: discriminatorParams)
+        var w = ModelWeights(config: options.config, generator: generator, emaGenerator: emaGenerator, discriminator: discriminator)
         w.extraTensors = ["train/adam_g_v": adamG.v, "train/adam_d_v": adamD.v]
         // With β1 = 0 the first moment is just the last gradient, overwritten before its
         // next use, so it is not stored (a quarter of the snapshot).
@@ -248,7 +246,7 @@ public final class Trainer {
         emaGenerator.noiseMaps = gs.noiseMaps
         generator.lod = g.lod
         emaGenerator.lod = gs.lod
-        discriminatorParams.assign(from: d)
+        discriminator.params.assign(from: d.params)
         func moments(_ name: String, _ count: Int, optional: Bool = false) throws -> [Float] {
             guard let t = weights.extraTensors["train/\(name)"] else {
                 if optional { return [Float](repeating: 0, count: count) }

@@ -133,7 +133,7 @@ public final class TrainingRun {
             log("skipped \(trainer.dataset.skipped.count) unreadable file(s):")
             for s in trainer.dataset.skipped { log("  \(s.reason)") }
         }
-        log("training \(o.config.resolution)px on \(trainer.dataset.count) images from \(o.dataDirectory): G \(trainer.generator.params.count) and D \(trainer.discriminatorParams.count) parameters, \(Threads.current) threads, from kimg \(String(format: "%.1f", trainer.kimg)) to \(o.totalKimg)")
+        log("training \(o.config.resolution)px on \(trainer.dataset.count) images from \(o.dataDirectory): G \(trainer.generator.params.count) and D \(trainer.discriminator.params.count) parameters, \(Threads.current) threads, from kimg \(String(format: "%.1f", trainer.kimg)) to \(o.totalKimg)")
         for change in trainer.changesAtResume { log("resume changes \(change)") }
         if let file = o.initialWeights, trainer.step == 0 { log("fine-tuning from \(file)") }
         for note in trainer.initNotes { log("note: \(note)") }

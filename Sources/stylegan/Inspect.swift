@@ -36,7 +36,7 @@ struct Inspect: ParsableCommand {
                 print("\(name): \(generatorCount) trainable parameters (mapping \(mappingCount), synthesis \(generatorCount - mappingCount))")
             }
             if st.tensorNames.contains(where: { $0.hasPrefix("D/") }) {
-                print("D: \(Discriminator(config: c).parameterSpecs.reduce(0) { $0 + $1.shape.reduce(1, *) }) trainable parameters")
+                print("D: \(Discriminator.parameterCount(config: c)) trainable parameters")
             }
             let lod = st.metadata["lod"].flatMap(Float.init) ?? 0
             let r = Progression(lod: lod, log2Resolution: c.log2Resolution).resolution

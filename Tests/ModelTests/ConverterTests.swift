@@ -107,7 +107,7 @@ final class ConverterTests: XCTestCase {
                            storedConv.values[((ky * 3 + kx) * cin + i) * cout + o])
         }
         XCTAssertEqual(g.dlatentAvg.scalars, try XCTUnwrap(file.tensors["Gs/dlatent_avg"]).values)
-        XCTAssertEqual(weights.discriminator!["4x4/Conv/weight"].shape, [8, 9, 3, 3])
+        XCTAssertEqual(weights.discriminator!.params["4x4/Conv/weight"].shape, [8, 9, 3, 3])
 
         // And the generator runs.
         let z = Tensor.randomNormal([1, config.latentSize], seed: 1)

@@ -13,7 +13,7 @@ final class HostileWeightsTests: XCTestCase {
         let config = tinyConfig()
         let g = Generator(config: config, seed: 1)
         let path = "\(dir)/model.safetensors"
-        try ModelWeights(config: config, emaGenerator: g, discriminator: ParameterSet(specs: Discriminator(config: config).parameterSpecs, seed: 2)).save(to: path)
+        try ModelWeights(config: config, emaGenerator: g, discriminator: Discriminator(config: config, seed: 2)).save(to: path)
         return (path, try SafeTensorsFile.read(path: path))
     }
 

@@ -44,8 +44,8 @@ final class LayerTests: XCTestCase {
         let config = tinyConfig(resolution: 8)
         let g = Generator(config: config, seed: 3)
         randomize(g.params, seed: 11, scale: 0.4)
-        let d = Discriminator(config: config)
-        let dParams = ParameterSet(specs: d.parameterSpecs, seed: 4)
+        let d = Discriminator(config: config, seed: 4)
+        let dParams = d.params
         randomize(dParams, seed: 12, scale: 0.4)
         let z = Tensor.randomNormal([4, config.latentSize], seed: 13)
         for lod in [Float(0), 0.5] {

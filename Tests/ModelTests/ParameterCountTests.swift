@@ -10,7 +10,7 @@ final class ParameterCountTests: XCTestCase {
         XCTAssertEqual(count(MappingNetwork(config: c).parameterSpecs), 2_101_248)
         XCTAssertEqual(count(SynthesisNetwork(config: c).parameterSpecs), 24_118_379)
         XCTAssertEqual(count(MappingNetwork(config: c).parameterSpecs + SynthesisNetwork(config: c).parameterSpecs), 26_219_627)
-        XCTAssertEqual(count(Discriminator(config: c).parameterSpecs), 23_087_249)
+        XCTAssertEqual(count(Discriminator.parameterSpecs(config: c)), 23_087_249)
         XCTAssertEqual(c.numLayers, 18)
         XCTAssertEqual(SynthesisNetwork(config: c).noiseShapes.last, [1, 1, 1024, 1024])
     }
@@ -19,7 +19,7 @@ final class ParameterCountTests: XCTestCase {
         for (res, g, d) in [(256, 26_086_229, 23_052_353), (64, 25_137_935, 22_498_049)] {
             let c = StyleGANConfig.official(resolution: res)
             XCTAssertEqual(count(MappingNetwork(config: c).parameterSpecs + SynthesisNetwork(config: c).parameterSpecs), g, "G at \(res)")
-            XCTAssertEqual(count(Discriminator(config: c).parameterSpecs), d, "D at \(res)")
+            XCTAssertEqual(count(Discriminator.parameterSpecs(config: c)), d, "D at \(res)")
         }
     }
 
@@ -30,7 +30,7 @@ final class ParameterCountTests: XCTestCase {
         XCTAssertEqual(byName["synthesis/1024x1024/Conv0_up/weight"], [3, 3, 32, 16])
         XCTAssertEqual(byName["synthesis/ToRGB_lod0/weight"], [1, 1, 16, 3])
         XCTAssertEqual(byName["synthesis/8x8/Conv1/StyleMod/weight"], [512, 1024])
-        let d = Dictionary(uniqueKeysWithValues: Discriminator(config: .official(resolution: 1024)).parameterSpecs.map { ($0.name, $0.fileShape) })
+        let d = Dictionary(uniqueKeysWithValues: Discriminator.parameterSpecs(config: .official(resolution: 1024)).map { ($0.name, $0.fileShape) })
         XCTAssertEqual(d["1024x1024/Conv1_down/weight"], [3, 3, 16, 32])
         XCTAssertEqual(d["4x4/Conv/weight"], [3, 3, 513, 512])
         XCTAssertEqual(d["4x4/Dense0/weight"], [8192, 512])

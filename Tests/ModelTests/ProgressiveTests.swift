@@ -28,8 +28,8 @@ final class ProgressiveTests: XCTestCase {
         assertClose(at(1.0001), at(1), relative: 1e-3)
         assertClose(at(1.9999), withoutGradients { upsampleNearest2x(at(2)) }, relative: 1e-3)
 
-        let disc = Discriminator(config: config)
-        let dp = ParameterSet(specs: disc.parameterSpecs, seed: 5)
+        let disc = Discriminator(config: config, seed: 5)
+        let dp = disc.params
         randomize(dp, seed: 6, scale: 0.3)
         let img8 = Tensor.randomNormal([4, 3, 8, 8], seed: 7)
         let s = { (lod: Float) in withoutGradients { disc(img8, params: dp, lod: lod) } }

@@ -24,8 +24,8 @@ final class ReferenceFixtureTests: XCTestCase {
         let weights = try ModelWeights.load(path: fixture("\(name).weights.safetensors"))
         let io = try SafeTensorsFile.read(path: fixture("\(name).io.safetensors"))
         let g = try XCTUnwrap(weights.emaGenerator)
-        let dParams = try XCTUnwrap(weights.discriminator)
-        let d = Discriminator(config: weights.config)
+        let d = try XCTUnwrap(weights.discriminator)
+        let dParams = d.params
         let psi = Float(io.metadata["psi"] ?? "") ?? 0.7
         let lods = (io.metadata["lods"] ?? "").split(separator: ",").compactMap { Float($0) }
         XCTAssertFalse(lods.isEmpty)

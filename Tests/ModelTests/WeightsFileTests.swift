@@ -10,7 +10,7 @@ final class WeightsFileTests: XCTestCase {
         let g = Generator(config: config, seed: 1)
         randomize(g.params, seed: 2)
         g.dlatentAvg = Tensor.randomNormal([config.dlatentSize], seed: 3)
-        let d = ParameterSet(specs: Discriminator(config: config).parameterSpecs, seed: 4)
+        let d = Discriminator(config: config, seed: 4)
         var weights = ModelWeights(config: config, generator: g, emaGenerator: Generator(copying: g), discriminator: d)
         weights.metadata["note"] = "hello"
         let path = "\(dir)/model.safetensors"
@@ -20,7 +20,7 @@ final class WeightsFileTests: XCTestCase {
         XCTAssertEqual(loaded.config, config)
         XCTAssertEqual(loaded.metadata["note"], "hello")
         XCTAssertEqual(loaded.generator?.params.flat.scalars, g.params.flat.scalars)
-        XCTAssertEqual(loaded.discriminator?.flat.scalars, d.flat.scalars)
+        XCTAssertEqual(loaded.discriminator?.params.flat.scalars, d.params.flat.scalars)
         XCTAssertEqual(loaded.emaGenerator?.dlatentAvg.scalars, g.dlatentAvg.scalars)
         let z = Tensor.randomNormal([2, config.latentSize], seed: 5)
         XCTAssertEqual(loaded.samplingGenerator!.generate(z, psi: 0.7).scalars, g.generate(z, psi: 0.7).scalars)

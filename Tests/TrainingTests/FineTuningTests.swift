@@ -26,7 +26,7 @@ final class FineTuningTests: XCTestCase {
         let tuned = try Trainer(options: options, dataset: dataset, initialWeights: file, path: path)
         XCTAssertEqual(tuned.generator.params.flat.scalars, pretrained.generator.params.flat.scalars)
         XCTAssertEqual(tuned.emaGenerator.params.flat.scalars, pretrained.emaGenerator.params.flat.scalars)
-        XCTAssertEqual(tuned.discriminatorParams.flat.scalars, pretrained.discriminatorParams.flat.scalars)
+        XCTAssertEqual(tuned.discriminator.params.flat.scalars, pretrained.discriminator.params.flat.scalars)
         XCTAssertEqual(tuned.generator.dlatentAvg.scalars, pretrained.generator.dlatentAvg.scalars)
         XCTAssertEqual(tuned.initNotes, [])
         XCTAssertEqual(tuned.step, 0)
@@ -41,7 +41,7 @@ final class FineTuningTests: XCTestCase {
         XCTAssertEqual(fromExport.generator.params.flat.scalars, pretrained.emaGenerator.params.flat.scalars)
         XCTAssertEqual(fromExport.initNotes.count, 2)
         XCTAssertTrue(fromExport.initNotes.contains { $0.hasPrefix("D starts fresh") }, "\(fromExport.initNotes)")
-        XCTAssertNotEqual(fromExport.discriminatorParams.flat.scalars, pretrained.discriminatorParams.flat.scalars)
+        XCTAssertNotEqual(fromExport.discriminator.params.flat.scalars, pretrained.discriminator.params.flat.scalars)
     }
 
     func testArchitectureMismatchNamesTheField() throws {

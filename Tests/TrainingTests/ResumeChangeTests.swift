@@ -36,13 +36,13 @@ final class LazyR1Tests: XCTestCase {
         let a = try Trainer(options: lazy, dataset: dataset), b = try Trainer(options: v1, dataset: dataset)
         let sa = a.trainStep(), sb = b.trainStep()
         XCTAssertEqual(sa.r1, sb.r1)
-        XCTAssertEqual(a.discriminatorParams.flat.scalars, b.discriminatorParams.flat.scalars)
+        XCTAssertEqual(a.discriminator.params.flat.scalars, b.discriminator.params.flat.scalars)
         // ... and differs from a step with γ alone (the weight matters).
         var plain = lazy
         plain.r1Interval = 1
         let c = try Trainer(options: plain, dataset: dataset)
         c.trainStep()
-        XCTAssertNotEqual(c.discriminatorParams.flat.scalars, b.discriminatorParams.flat.scalars)
+        XCTAssertNotEqual(c.discriminator.params.flat.scalars, b.discriminator.params.flat.scalars)
     }
 
     func testIntervalIsValidated() throws {

@@ -34,7 +34,7 @@ final class ResumeTests: XCTestCase {
 
         XCTAssertEqual(resumed.step, straight.step)
         XCTAssertEqual(resumed.generator.params.flat.scalars, straight.generator.params.flat.scalars, "G")
-        XCTAssertEqual(resumed.discriminatorParams.flat.scalars, straight.discriminatorParams.flat.scalars, "D")
+        XCTAssertEqual(resumed.discriminator.params.flat.scalars, straight.discriminator.params.flat.scalars, "D")
         XCTAssertEqual(resumed.emaGenerator.params.flat.scalars, straight.emaGenerator.params.flat.scalars, "Gs")
         XCTAssertEqual(resumed.generator.dlatentAvg.scalars, straight.generator.dlatentAvg.scalars, "w̄")
         // Training changed the weights at all (otherwise equality would be trivial).

@@ -109,7 +109,7 @@ final class RunSafetyTests: XCTestCase {
         o.tickKimg = 0.04   // no tick (and snapshot) before the 4th bad step
         o.totalKimg = 0.08
         let r = try run(dir, options: o, into: "\(dir)/run")
-        r.trainer.discriminatorParams.flat.withMutableData { $0[0] = .nan }
+        r.trainer.discriminator.params.flat.withMutableData { $0[0] = .nan }
         XCTAssertThrowsError(try r.run()) { XCTAssertTrue("\($0)".contains("not finite for 4 steps in a row"), "\($0)") }
         XCTAssertEqual(TrainingRun.snapshots(in: "\(dir)/run").count, 0)
         XCTAssertThrowsError(try r.writeSnapshot()) { XCTAssertTrue("\($0)".contains("no snapshot written"), "\($0)") }

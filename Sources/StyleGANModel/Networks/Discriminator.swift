@@ -7,17 +7,47 @@ import StyleGANTensor
 /// (strided groups) → 3×3 conv → dense → lrelu → dense (gain 1) → score.
 /// Official names: `FromRGB_lod{k}/…`, `{R}x{R}/Conv0/…`, `{R}x{R}/Conv1_down/…`,
 /// `4x4/Conv/…`, `4x4/Dense0/…`, `4x4/Dense1/…`.
-public struct Discriminator: Sendable {
+///
+/// Like `Generator`, a discriminator owns its parameters (one flat `ParameterSet`).
+public final class Discriminator: @unchecked Sendable {
     public let config: StyleGANConfig
+    /// Trainable parameters, official names.
+    public let params: ParameterSet
 
-    public init(config: StyleGANConfig) { self.config = config }
+    /// A freshly initialised discriminator (official initialisation), deterministic in
+    /// `seed`; with `initialize` false every value is zero (to be filled from a file).
+    public init(config: StyleGANConfig, seed: UInt64 = 0, initialize: Bool = true) {
+        self.config = config
+        params = ParameterSet(specs: Self.parameterSpecs(config: config), seed: seed, initialize: initialize)
+    }
+
+    /// The parameters' names and shapes for `config`, computed without allocating them.
+    public static func parameterSpecs(config: StyleGANConfig) -> [ParameterSpec] { DiscriminatorLayout(config: config).parameterSpecs }
+
+    /// Trainable parameters a discriminator of `config` has.
+    public static func parameterCount(config: StyleGANConfig) -> Int { parameterSpecs(config: config).reduce(0) { $0 + Shape.count($1.shape) } }
+
+    public var parameterSpecs: [ParameterSpec] { params.specs }
+
+    /// Scores images with the discriminator's own parameters (see `callAsFunction(_:params:lod:)`).
+    public func callAsFunction(_ images: Tensor, lod: Float = 0) -> Tensor { DiscriminatorLayout(config: config)(images, params: params, lod: lod) }
+
+    /// Scores images with `params` (e.g. `params.frozen()`, so no gradient reaches them).
+    public func callAsFunction(_ images: Tensor, params: ParameterSet, lod: Float = 0) -> Tensor {
+        DiscriminatorLayout(config: config)(images, params: params, lod: lod)
+    }
+}
+
+/// The discriminator's structure: parameter specs and the forward pass over a set.
+private struct DiscriminatorLayout {
+    let config: StyleGANConfig
 
     private var l: Int { config.log2Resolution }
     private func res(_ r: Int) -> String { "\(1 << r)x\(1 << r)" }
     private func fromRGBScope(_ r: Int) -> String { "FromRGB_lod\(l - r)" }
     private var headInputs: Int { config.nf(1) + (config.mbstdGroupSize > 1 ? 1 : 0) }
 
-    public var parameterSpecs: [ParameterSpec] {
+    var parameterSpecs: [ParameterSpec] {
         var specs: [ParameterSpec] = []
         for r in stride(from: l, through: 2, by: -1) {
             let c = config.nf(r - 1)
@@ -39,7 +69,7 @@ public struct Discriminator: Sendable {
     }
 
     /// Scores images [N, C, 2^top, 2^top] at the native resolution of `lod` → [N, 1].
-    public func callAsFunction(_ images: Tensor, params: ParameterSet, lod: Float = 0) -> Tensor {
+    func callAsFunction(_ images: Tensor, params: ParameterSet, lod: Float = 0) -> Tensor {
         let p = Progression(lod: lod, log2Resolution: l)
         precondition(images.rank == 4 && images.shape[1] == config.numChannels
                      && images.shape[2] == p.resolution && images.shape[3] == p.resolution,

@@ -45,7 +45,7 @@ private func values(_ w: ModelWeights) -> [[Float]] {
         out.append(g.dlatentAvg.scalars)
         out += g.noiseMaps.map(\.scalars)
     }
-    out.append(w.discriminator?.flat.scalars ?? [])
+    out.append(w.discriminator?.params.flat.scalars ?? [])
     for name in w.extraTensors.keys.sorted() { out.append(w.extraTensors[name]!.scalars) }
     return out
 }
@@ -72,8 +72,8 @@ public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         oracle(g.lod >= 0 && g.lod <= Float(config.log2Resolution - 2), "lod \(g.lod)")
     }
     if let d = weights.discriminator {
-        let expected = Discriminator(config: config).parameterSpecs.reduce(0) { $0 + Shape.count($1.shape) }
-        oracle(d.count == expected, "discriminator has \(d.count) parameters, config says \(expected)")
+        let expected = Discriminator.parameterCount(config: config)
+        oracle(d.params.count == expected, "discriminator has \(d.params.count) parameters, config says \(expected)")
     }
 
     // save -> load gives the same model back.
