@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "KernelTests", dependencies: ["CKernels", "StyleGANTensor"]),
         .testTarget(name: "TensorTests", dependencies: ["StyleGANTensor", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelTests", dependencies: ["StyleGANModel"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["StyleGANTraining"]),
+        .testTarget(name: "TrainingTests", dependencies: ["StyleGANTraining"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["StyleGANModel", "stylegan",
                                                      .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "IOTests", dependencies: ["StyleGANIO"], resources: [.copy("Fixtures")]),
