@@ -40,6 +40,21 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Settings changed on resumes, oldest first, so a run stays explainable.
     public var history: [OptionChange] = []
 
+    /// Resolution of a new run when none is given.
+    public static let newRunResolution = 64
+
+    /// A new run's settings before any option is given (what `stylegan train` starts from):
+    /// the official architecture and settings with a schedule sized for a CPU, 60 + 60 kimg
+    /// per resolution and 600 kimg in all (official: 600 + 600 and 12,000 at 1024²).
+    public static func newRun(dataDirectory: String, resolution: Int) -> TrainingOptions {
+        var o = TrainingOptions(dataDirectory: dataDirectory, config: StyleGANConfig.official(resolution: resolution))
+        o.schedule.stableKimg = 60
+        o.schedule.fadeKimg = 60
+        o.totalKimg = 600
+        o.snapshotTicks = 5
+        return o
+    }
+
     public init(dataDirectory: String, config: StyleGANConfig) {
         self.dataDirectory = dataDirectory
         self.config = config

@@ -38,33 +38,35 @@ struct Train: ParsableCommand {
     @Option(help: "Continue a run: its directory (latest snapshot) or a snapshot file.") var resume: String?
     @Option(help: "Fine-tune: start a new run from this model's G, G_ema and D (a snapshot, an export or a converted pickle), at its lod; the architecture comes from the file.") var `init`: String?
 
-    // Optionals, so that a resume can tell what was given (`--x v` and `--x=v` alike); the
-    // defaults of a new run are in `newRunDefaults`.
-    @Option(help: "Final resolution (power of two, 8…1024; default 64).") var resolution: Int?
-    @Option(help: "Channel budget: nf(stage) = min(fmap-base / 2^stage, fmap-max) (default 8192).") var fmapBase: Int?
-    @Option(help: "Largest channel count (default 512).") var fmapMax: Int?
-    @Option(help: "Size of z and w (default 512).") var latentSize: Int?
-    @Option(help: "Dense layers in the mapping network (default 8).") var mappingLayers: Int?
+    // Optionals, so that a resume can tell what was given (`--x v` and `--x=v` alike). A new
+    // run starts from `TrainingOptions.newRun` (the library's one place for these defaults),
+    // which the help texts quote.
+    private static let d = TrainingOptions.newRun(dataDirectory: "", resolution: TrainingOptions.newRunResolution)
+    @Option(help: "Final resolution (power of two, 8…1024; default \(d.config.resolution)).") var resolution: Int?
+    @Option(help: "Channel budget: nf(stage) = min(fmap-base / 2^stage, fmap-max) (default \(d.config.fmapBase)).") var fmapBase: Int?
+    @Option(help: "Largest channel count (default \(d.config.fmapMax)).") var fmapMax: Int?
+    @Option(help: "Size of z and w (default \(d.config.latentSize)).") var latentSize: Int?
+    @Option(help: "Dense layers in the mapping network (default \(d.config.mappingLayers)).") var mappingLayers: Int?
 
-    @Option(help: "First trained resolution (default 8).") var startResolution: Int?
-    @Option(help: "Kimg of stable training per resolution (default 60).") var stableKimg: Double?
-    @Option(help: "Kimg of fade-in per resolution (default 60).") var fadeKimg: Double?
-    @Option(help: "Length of the run in kimg, thousands of real images (default 600).") var totalKimg: Double?
-    @Option(help: "Minibatch (all resolutions unless --minibatch-table sets one; default 16).") var minibatch: Int?
+    @Option(help: "First trained resolution (default \(d.schedule.startResolution)).") var startResolution: Int?
+    @Option(help: "Kimg of stable training per resolution (default \(d.schedule.stableKimg)).") var stableKimg: Double?
+    @Option(help: "Kimg of fade-in per resolution (default \(d.schedule.fadeKimg)).") var fadeKimg: Double?
+    @Option(help: "Length of the run in kimg, thousands of real images (default \(d.totalKimg)).") var totalKimg: Double?
+    @Option(help: "Minibatch (all resolutions unless --minibatch-table sets one; default \(d.schedule.defaultMinibatch)).") var minibatch: Int?
     @Option(help: "Minibatch per resolution, e.g. 8:32,16:32,32:16.") var minibatchTable: String?
-    @Option(help: "Learning rate (all resolutions unless --lr-table sets one; default 0.001).") var lr: Float?
+    @Option(help: "Learning rate (all resolutions unless --lr-table sets one; default \(d.schedule.defaultLearningRate)).") var lr: Float?
     @Option(help: "Learning rate per resolution, e.g. 128:0.0015,256:0.002 ('none' clears it on resume).") var lrTable: String?
-    @Option(help: "R1 weight γ (default 10).") var gamma: Float?
-    @Option(help: "Lazy R1: compute the penalty every N-th D step with weight γ·N (default 1, the v1 algorithm).") var r1Interval: Int?
+    @Option(help: "R1 weight γ (default \(d.r1Gamma)).") var gamma: Float?
+    @Option(help: "Lazy R1: compute the penalty every N-th D step with weight γ·N (default \(d.r1Interval), the v1 algorithm).") var r1Interval: Int?
     @Flag(inversion: .prefixedNo, help: "Use γ at every resolution instead of the official effective γ·4^-floor(lod) (default off).") var r1ConstantGamma: Bool?
-    @Option(help: "Style-mixing probability (default 0.9).") var mixingProb: Float?
-    @Option(help: "Half-life of the generator EMA in kimg (default 10).") var emaKimg: Double?
+    @Option(help: "Style-mixing probability (default \(d.config.styleMixingProb)).") var mixingProb: Float?
+    @Option(help: "Half-life of the generator EMA in kimg (default \(d.emaHalfLifeKimg)).") var emaKimg: Double?
     @Flag(inversion: .prefixedNo, help: "Random horizontal flips of the training images (default on).") var mirror: Bool?
-    @Option(help: "Seed of all randomness (default 0).") var seed: UInt64?
-    @Option(help: "Kimg per tick: log line, stats, sample grid (default 4).") var tickKimg: Double?
-    @Option(help: "Ticks between snapshots (default 5).") var snapshotTicks: Int?
+    @Option(help: "Seed of all randomness (default \(d.seed)).") var seed: UInt64?
+    @Option(help: "Kimg per tick: log line, stats, sample grid (default \(d.tickKimg)).") var tickKimg: Double?
+    @Option(help: "Ticks between snapshots (default \(d.snapshotTicks)).") var snapshotTicks: Int?
     @Option(help: "Ticks between SWD evaluations of the EMA generator at full size (0 = never, the default).") var swdTicks: Int?
-    @Option(help: "Images per SWD evaluation (default 1024).") var swdImages: Int?
+    @Option(help: "Images per SWD evaluation (default \(d.swdImages)).") var swdImages: Int?
     @Option(help: "Use only the first N images of the folder.") var limit: Int?
     @OptionGroup var global: GlobalOptions
 
@@ -87,17 +89,6 @@ struct Train: ParsableCommand {
         guard resume == nil || `init` == nil else { throw ValidationError("--init starts a new run; it cannot be combined with --resume") }
         let _: [Int: Int] = try Self.parseTable(minibatchTable, "--minibatch-table")
         let _: [Int: Float] = try Self.parseTable(lrTable == "none" ? nil : lrTable, "--lr-table")
-    }
-
-    /// A new run's options before the command line is applied: the official architecture
-    /// and settings with a CPU-sized schedule (60 + 60 kimg per resolution, 600 in all).
-    static func newRunDefaults(data: String, resolution: Int) -> TrainingOptions {
-        var o = TrainingOptions(dataDirectory: data, config: StyleGANConfig.official(resolution: resolution))
-        o.schedule.stableKimg = 60
-        o.schedule.fadeKimg = 60
-        o.totalKimg = 600
-        o.snapshotTicks = 5
-        return o
     }
 
     /// Sets every option given on the command line in `o` (a new run's defaults or a
@@ -133,7 +124,7 @@ struct Train: ParsableCommand {
     }
 
     func newOptions() throws -> TrainingOptions {
-        var o = Self.newRunDefaults(data: data!, resolution: resolution ?? 64)
+        var o = TrainingOptions.newRun(dataDirectory: data!, resolution: resolution ?? TrainingOptions.newRunResolution)
         try apply(to: &o)
         return o
     }
@@ -141,7 +132,7 @@ struct Train: ParsableCommand {
     /// A fine-tuning run's options: the file's architecture, the schedule started at the
     /// file's lod, and every other option as for a new run.
     func fineTuningOptions(_ weights: ModelWeights, path: String) throws -> TrainingOptions {
-        var o = Self.newRunDefaults(data: data!, resolution: weights.config.resolution)
+        var o = TrainingOptions.newRun(dataDirectory: data!, resolution: weights.config.resolution)
         o.config = weights.config
         try apply(to: &o)
         let differences = o.config.architectureDifferences(from: weights.config)
