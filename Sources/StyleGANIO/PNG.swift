@@ -35,10 +35,19 @@ public enum PNG {
     /// The size of the PNG in `data` from its header alone, checked against `maxSide` and
     /// `maxPixelCount` as `decode` does; nothing is decoded.
     public static func dimensions(_ data: Data, name: String = "<memory>") throws -> (width: Int, height: Int) {
+        try withHeader(data, name: name) { image in (Int(image.width), Int(image.height)) }
+    }
+
+    /// Checks the signature and every chunk length, reads the header with libpng's
+    /// simplified API and checks the size, then runs `body` while libpng may still read
+    /// the bytes (it keeps a pointer to them until finish_read). `png_image_free` is a
+    /// no-op once finish_read (or a failed begin_read) has freed the image.
+    private static func withHeader<T>(_ data: Data, name: String,
+                                      _ body: (inout png_image) throws -> T) throws -> T {
         guard data.count >= signature.count, data.prefix(signature.count).elementsEqual(signature) else {
             throw IOError.invalidPNG(path: name, reason: data.isEmpty ? "file is empty" : "not a PNG file (bad signature)")
         }
-        return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> (Int, Int) in
+        return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> T in
             try checkChunkLengths(raw, name: name)
             var image = png_image()
             image.version = cpng_image_version()
@@ -46,9 +55,8 @@ public enum PNG {
             guard png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count) != 0 else {
                 throw IOError.invalidPNG(path: name, reason: message(of: &image))
             }
-            let (width, height) = (Int(image.width), Int(image.height))
-            try checkSize(width, height, name: name)
-            return (width, height)
+            try checkSize(Int(image.width), Int(image.height), name: name)
+            return try body(&image)
         }
     }
 
@@ -88,27 +96,9 @@ public enum PNG {
 
     /// Decodes PNG bytes. `name` stands in for a path in error messages.
     public static func decode(_ data: Data, name: String = "<memory>") throws -> RGBImage {
-        if data.isEmpty { throw IOError.invalidPNG(path: name, reason: "file is empty") }
-        guard data.count >= signature.count, data.prefix(signature.count).elementsEqual(signature) else {
-            throw IOError.invalidPNG(path: name, reason: "not a PNG file (bad signature)")
-        }
-
-        return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> RGBImage in
-            try checkChunkLengths(raw, name: name)
-            var image = png_image()
-            image.version = cpng_image_version()
-            // png_image_free is a no-op once finish_read (or a failed begin_read) freed it.
-            defer { png_image_free(&image) }
-
-            // libpng keeps a pointer to `raw` until finish_read, so both calls stay
-            // inside this closure.
-            guard png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count) != 0 else {
-                throw IOError.invalidPNG(path: name, reason: message(of: &image))
-            }
+        try withHeader(data, name: name) { image in
             let width = Int(image.width)
             let height = Int(image.height)
-            try checkSize(width, height, name: name)
-
             image.format = cpng_format_rgba8()
             image.flags |= cpng_flag_16bit_srgb()
             let byteCount = cpng_image_size(&image)

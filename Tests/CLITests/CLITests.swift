@@ -50,6 +50,17 @@ final class CLITests: XCTestCase {
         return path
     }
 
+    /// `count` procedural size×size PNGs in `dir` (created), pixel p of image i being
+    /// (p·a + i·b) mod 256.
+    private func writeImages(to dir: String, count: Int, size: Int, pattern: (a: Int, b: Int)) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for i in 0..<count {
+            var image = RGBImage(width: size, height: size)
+            for p in 0..<image.pixels.count { image.pixels[p] = Float((p * pattern.a + i * pattern.b) % 256) / 255 }
+            try PNG.write(image, to: "\(dir)/\(i).png")
+        }
+    }
+
     private func tempDir() throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stylegan-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -136,12 +147,7 @@ final class CLITests: XCTestCase {
     /// lines reach a redirected stdout as they are printed.
     func testTrainStopsOnSignalWithASnapshot() throws {
         let dir = try tempDir()
-        try FileManager.default.createDirectory(atPath: "\(dir)/data", withIntermediateDirectories: true)
-        for i in 0..<8 {
-            var image = RGBImage(width: 8, height: 8)
-            for p in 0..<image.pixels.count { image.pixels[p] = Float((p * 37 + i * 101) % 256) / 255 }
-            try PNG.write(image, to: "\(dir)/data/\(i).png")
-        }
+        try writeImages(to: "\(dir)/data", count: 8, size: 8, pattern: (37, 101))
         for (signal, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
             let run = "\(dir)/run-\(name)"
             let p = Process()
@@ -186,12 +192,7 @@ final class CLITests: XCTestCase {
     /// setting fixed for the run is refused with one line.
     func testResumeAppliesChangedSettings() throws {
         let dir = try tempDir()
-        try FileManager.default.createDirectory(atPath: "\(dir)/data", withIntermediateDirectories: true)
-        for i in 0..<8 {
-            var image = RGBImage(width: 8, height: 8)
-            for p in 0..<image.pixels.count { image.pixels[p] = Float((p * 29 + i * 83) % 256) / 255 }
-            try PNG.write(image, to: "\(dir)/data/\(i).png")
-        }
+        try writeImages(to: "\(dir)/data", count: 8, size: 8, pattern: (29, 83))
         let runDir = "\(dir)/run"
         let first = try run(["train", "--data", "\(dir)/data", "--outdir", runDir, "--resolution", "8", "--fmap-base", "32",
                              "--fmap-max", "8", "--latent-size", "8", "--mapping-layers", "2", "--start-resolution", "4",
@@ -220,12 +221,7 @@ final class CLITests: XCTestCase {
     func testTrainInitFineTunesAModel() throws {
         let dir = try tempDir()
         let weights = try tinyModel(dir)
-        try FileManager.default.createDirectory(atPath: "\(dir)/data", withIntermediateDirectories: true)
-        for i in 0..<8 {
-            var image = RGBImage(width: 24, height: 24)
-            for p in 0..<image.pixels.count { image.pixels[p] = Float((p * 31 + i * 67) % 256) / 255 }
-            try PNG.write(image, to: "\(dir)/data/\(i).png")
-        }
+        try writeImages(to: "\(dir)/data", count: 8, size: 24, pattern: (31, 67))
         let r = try run(["train", "--data", "\(dir)/data", "--outdir", "\(dir)/run", "--init", weights, "--total-kimg", "0.008",
                          "--minibatch", "4", "--tick-kimg", "0.008", "--threads", "1"])
         XCTAssertEqual(r.status, 0, r.stderr)
