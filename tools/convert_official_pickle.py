@@ -64,6 +64,7 @@ import os
 import io
 import pickle
 import pickletools
+import stat
 import struct
 import sys
 import tempfile
@@ -234,6 +235,8 @@ def load_pickle(path):
         raise ConversionError("%s: no such file" % path)
     if os.path.isdir(path):
         raise ConversionError("%s: is a directory, expected a .pkl file" % path)
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ConversionError("%s: not a regular file (a device, FIFO or socket)" % path)
     try:
         with open(path, "rb") as f:
             if os.fstat(f.fileno()).st_size == 0:
@@ -281,16 +284,27 @@ ARCH_DEFAULTS = {
 }
 
 
-def _plain(value):
-    """static_kwargs values as plain Python (NumPy scalars/arrays to numbers/lists)."""
+_MAX_KWARG_ELEMENTS = 4096   # a StyleGAN kwarg is a number, a string or a short list
+
+
+def _plain(value, budget=None):
+    """static_kwargs values as plain Python (NumPy scalars/arrays to numbers/lists). A
+    kwarg array, or all of them together, over _MAX_KWARG_ELEMENTS elements is refused:
+    a crafted pickle can reference one large array many times, and tolist() would
+    multiply it into gigabytes of Python objects."""
+    budget = budget if budget is not None else [_MAX_KWARG_ELEMENTS]
     if isinstance(value, np.ndarray):
+        budget[0] -= int(value.size)
+        if budget[0] < 0:
+            raise ConversionError("static_kwargs hold arrays of more than %d elements in all, not StyleGAN settings" % _MAX_KWARG_ELEMENTS)
         return value.tolist()
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
+    if isinstance(value, (tuple, list)):
+        budget[0] -= len(value)
+        if budget[0] < 0:
+            raise ConversionError("static_kwargs hold lists of more than %d elements in all, not StyleGAN settings" % _MAX_KWARG_ELEMENTS)
+        return [_plain(v, budget) for v in value]
     return value
 
 
@@ -323,7 +337,8 @@ class Net:
         kwargs = state["static_kwargs"]
         if not isinstance(kwargs, dict):
             raise ConversionError("%s: static_kwargs is a %s, expected a dict" % (where, type(kwargs).__name__))
-        self.static_kwargs = {str(k): _plain(v) for k, v in kwargs.items()}
+        budget = [_MAX_KWARG_ELEMENTS]
+        self.static_kwargs = {str(k): _plain(v, budget) for k, v in kwargs.items()}
         variables = state["variables"]
         if not isinstance(variables, (list, tuple)):
             raise ConversionError("%s: variables is a %s, expected a list of (name, array)" % (where, type(variables).__name__))
@@ -705,7 +720,10 @@ def write_safetensors(path, tensors, metadata, dtype):
     blob = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     blob += b" " * ((8 - len(blob) % 8) % 8)
 
-    directory = os.path.dirname(os.path.abspath(path))
+    path = os.path.realpath(path)   # a symlink's target is written, the link stays
+    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+        raise ConversionError("%s: not a regular file (a device, FIFO or socket): refusing to replace it" % path)
+    directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -811,13 +829,17 @@ def main(argv=None):
         networks = parse_networks(args.networks)
         convert(args.pickle, args.output, networks, fp16=args.fp16)
     except ConversionError as e:
-        print("error: %s" % e, file=sys.stderr)
+        print("error: %s" % " ".join(str(e).split("\n")), file=sys.stderr)
         return 1
     except OSError as e:
         print("error: %s" % e, file=sys.stderr)
         return 1
     except (RecursionError, MemoryError) as e:
         print("error: %s: malformed network structure (%s)" % (args.pickle, type(e).__name__), file=sys.stderr)
+        return 1
+    except Exception as e:  # noqa: BLE001 -- settings of impossible values (inf, 10**400, …): one line, never a traceback
+        text = " ".join(str(e).split())
+        print("error: %s: unusable network settings (%s: %s)" % (args.pickle, type(e).__name__, text), file=sys.stderr)
         return 1
     return 0
 

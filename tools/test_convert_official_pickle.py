@@ -496,6 +496,34 @@ class HostileAndBrokenInputTests(ConverterTestCase):
         self.assert_refused(src, "refusing to unpickle subprocess.Popen")
         self.assertFalse(os.path.exists(marker))
 
+    def test_kwargs_cannot_multiply_an_array_into_gigabytes(self):
+        # Found by adversarial testing: one array referenced 200,000 times in static_kwargs
+        # made tolist() build 7.6 GB of Python floats from an 85 KB file.
+        model = tiny_model(seed=10)
+        big = np.zeros(1000, dtype=np.float32)
+        model[2]["components"]["synthesis"]["static_kwargs"]["x"] = [big] * 5000
+        src = self.write_pickle(model, 4, name="kwargs.pkl")
+        self.assert_refused(src, "static_kwargs hold")
+
+    def test_impossible_settings_give_one_line(self):
+        model = tiny_model(seed=11)
+        model[2]["static_kwargs"]["truncation_psi"] = 10 ** 400
+        src = self.write_pickle(model, 4, name="huge.pkl")
+        self.assert_refused(src, "huge.pkl")
+
+    def test_only_regular_files_are_read_and_replaced(self):
+        fifo = self.path("in.fifo")
+        os.mkfifo(fifo)
+        self.assert_refused(fifo, "not a regular file")
+        src = self.write_pickle(tiny_model(seed=12), 4, name="ok.pkl")
+        result = run_cli(src, "/dev/null")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("refusing to replace it", result.stderr)
+        target, link = self.path("target.safetensors"), self.path("link.safetensors")
+        os.symlink(target, link)
+        self.assertEqual(run_cli(src, link).returncode, 0)
+        self.assertTrue(os.path.islink(link) and os.path.isfile(target), "the link's target is written, the link stays")
+
     def test_eval_and_codec_gadgets_are_refused(self):
         marker = self.path("pwned")
         model = tiny_model(seed=9)

@@ -30,6 +30,7 @@ void cj_free(void *p) { free(p); }
 // everything libjpeg allocates (it fails rather than exceed it: there is no backing store).
 #define CJ_MAX_COEFFICIENT_BYTES (768 << 20)
 #define CJ_MAX_MEMORY_BYTES (1024L << 20)
+#define CJ_MAX_SCANS 64
 
 int cj_decode_jpeg(const unsigned char *data, size_t size, int max_side, long long max_pixels,
                    int *width, int *height, unsigned char **rgb, char *err, size_t err_len) {
@@ -66,6 +67,19 @@ int cj_decode_jpeg(const unsigned char *data, size_t size, int max_side, long lo
                  cinfo.image_width, cinfo.image_height, blocks * 128 * cinfo.num_components >> 20, CJ_MAX_COEFFICIENT_BYTES >> 20);
         jpeg_destroy_decompress(&cinfo);
         return -1;
+    }
+    // Each scan of a progressive file is a pass over the whole coefficient buffer: a file
+    // of thousands of empty scans takes minutes (found by adversarial testing). Real
+    // files have about ten; SOS markers cannot occur inside entropy-coded data (0xFF is
+    // stuffed as 0xFF00 there), so counting them is exact.
+    if (cinfo.progressive_mode) {
+        long scans = 0;
+        for (size_t i = 0; i + 1 < size; i++) scans += data[i] == 0xFF && data[i + 1] == 0xDA;
+        if (scans > CJ_MAX_SCANS) {
+            snprintf(err, err_len, "progressive image has %ld scans, more than the %d a real file needs", scans, CJ_MAX_SCANS);
+            jpeg_destroy_decompress(&cinfo);
+            return -1;
+        }
     }
     cinfo.mem->max_memory_to_use = CJ_MAX_MEMORY_BYTES;   // libjpeg refuses anything larger
     // Scale large images down while decoding (DCT scaling: no full-size buffer at all).

@@ -83,7 +83,8 @@ public struct StoredTensor: Sendable, Equatable {
 /// `"__metadata__": {string: string}`, then the data buffer. Elements are little-endian.
 ///
 /// Reading validates like the reference implementation and a little more: header
-/// length within the file and at most 100 MB; UTF-8, strict JSON (duplicate keys
+/// length within the file and at most 16 MB (the reference allows 100 MB; a StyleGAN
+/// file's header is under 100 KB, and parsing a 100 MB one can take gigabytes); UTF-8, strict JSON (duplicate keys
 /// rejected); field types; known dtype; `begin <= end`;
 /// `product(shape) * dtype size == end - begin` without overflow; every tensor inside
 /// the buffer; and, sorted by offset, the tensors must tile the buffer exactly — no
@@ -98,7 +99,7 @@ public struct StoredTensor: Sendable, Equatable {
 /// equal the reference implementation's.
 public struct SafeTensorsFile: Sendable, Equatable {
     /// Largest header `decode` accepts, as in the reference implementation.
-    public static let maxHeaderSize = 100_000_000
+    public static let maxHeaderSize = 16_000_000
 
     /// The `__metadata__` map (free-form strings; we store config JSON here).
     public var metadata: [String: String]
@@ -141,8 +142,18 @@ public struct SafeTensorsFile: Sendable, Equatable {
         try decode(try AtomicFile.read(path), name: path)
     }
 
-    /// Decodes and validates safetensors bytes; `name` stands in for a path in errors.
-    public static func decode(_ data: Data, name: String = "<memory>") throws -> SafeTensorsFile {
+    /// One tensor's place in a file: dtype, shape and byte range in the data buffer.
+    struct Entry {
+        var name: String
+        var dtype: SafeTensorsDType
+        var shape: [Int]
+        var begin: Int
+        var end: Int
+    }
+
+    /// The validated header (everything `decode` checks but the checksum): metadata,
+    /// entries sorted by offset, and where the data buffer starts.
+    private static func parseLayout(_ data: Data, name: String) throws -> (metadata: [String: String], entries: [Entry], bufferStart: Int) {
         func invalid(_ reason: String, tensor: String? = nil) -> IOError {
             IOError.invalidSafeTensors(path: name, tensor: tensor, reason: reason)
         }
@@ -178,13 +189,6 @@ public struct SafeTensorsFile: Sendable, Equatable {
             throw invalid("header is \(root.typeName), expected a JSON object")
         }
 
-        struct Entry {
-            var name: String
-            var dtype: SafeTensorsDType
-            var shape: [Int]
-            var begin: Int
-            var end: Int
-        }
         var metadata: [String: String] = [:]
         var entries: [Entry] = []
         entries.reserveCapacity(members.count)
@@ -284,6 +288,25 @@ public struct SafeTensorsFile: Sendable, Equatable {
             throw invalid("the tensors cover \(position) bytes but the data buffer has \(bufferLength): \(bufferLength - position) trailing bytes are unused")
         }
 
+        return (metadata, entries, bufferStart)
+    }
+
+    /// The names, dtypes and shapes in a file, and its metadata, validated as `decode`
+    /// does but without decoding any value: for checking what a file holds before paying
+    /// for its contents.
+    public static func header(_ data: Data, name: String = "<memory>") throws -> (metadata: [String: String], tensors: [String: (dtype: SafeTensorsDType, shape: [Int])]) {
+        let layout = try parseLayout(data, name: name)
+        var tensors: [String: (dtype: SafeTensorsDType, shape: [Int])] = [:]
+        for e in layout.entries { tensors[e.name] = (e.dtype, e.shape) }
+        return (layout.metadata, tensors)
+    }
+
+    /// Decodes and validates safetensors bytes; `name` stands in for a path in errors.
+    public static func decode(_ data: Data, name: String = "<memory>") throws -> SafeTensorsFile {
+        func invalid(_ reason: String, tensor: String? = nil) -> IOError {
+            IOError.invalidSafeTensors(path: name, tensor: tensor, reason: reason)
+        }
+        let (metadata, entries, bufferStart) = try parseLayout(data, name: name)
         if let expected = metadata[checksumKey] {
             let actual = data.withUnsafeBytes { crc32Hex(UnsafeRawBufferPointer(rebasing: $0[bufferStart...])) }
             guard actual == expected.lowercased() else {

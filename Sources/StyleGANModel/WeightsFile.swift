@@ -75,6 +75,13 @@ public struct ModelWeights {
         meta["format"] = Self.format
         meta["config"] = config.jsonString()
         if let g = samplingGenerator { meta["lod"] = String(g.lod) }
+        if storage == .f16 {   // float16 holds ±65504 at most: larger values would be stored as infinity
+            for name in tensors.keys.sorted() {
+                if let big = tensors[name]!.values.first(where: { abs($0) > 65504 }) {
+                    throw WeightsError(path, "tensor '\(name)' holds \(big), beyond float16's range (±65504): store it as float32")
+                }
+            }
+        }
         try SafeTensorsFile(tensors: tensors, metadata: meta).write(to: path, checksum: true)
     }
 
@@ -88,12 +95,16 @@ public struct ModelWeights {
     /// filled straight from the file, with no random initialisation. A checksum in the
     /// metadata (`data_crc32`, written by `save`) is verified.
     public static func load(path: String, allowNonFinite: Bool = false) throws -> ModelWeights {
-        let file: SafeTensorsFile
-        do { file = try SafeTensorsFile.read(path: path) } catch let error as IOError { throw WeightsError(error) }
-        guard file.metadata["format"] == format else {
-            throw WeightsError(path, "not a \(format) weights file (metadata format is \(file.metadata["format"].map { "'\($0)'" } ?? "missing"))")
+        // The header first: names, shapes and sizes are checked before any value is decoded.
+        let data: Data, header: (metadata: [String: String], tensors: [String: (dtype: SafeTensorsDType, shape: [Int])])
+        do {
+            data = try AtomicFile.read(path)
+            header = try SafeTensorsFile.header(data, name: path)
+        } catch let error as IOError { throw WeightsError(error) }
+        guard header.metadata["format"] == format else {
+            throw WeightsError(path, "not a \(format) weights file (metadata format is \(header.metadata["format"].map { "'\($0)'" } ?? "missing"))")
         }
-        guard let json = file.metadata["config"] else { throw WeightsError(path, "metadata has no 'config'") }
+        guard let json = header.metadata["config"] else { throw WeightsError(path, "metadata has no 'config'") }
         let config: StyleGANConfig
         do { config = try StyleGANConfig.parse(json: json) } catch { throw WeightsError(path, "\(error)") }
 
@@ -101,7 +112,7 @@ public struct ModelWeights {
         let mapping = MappingNetwork(config: config), synthesis = SynthesisNetwork(config: config)
         let generatorSpecs = mapping.parameterSpecs + synthesis.parameterSpecs
         let discriminatorSpecs = Discriminator.parameterSpecs(config: config)
-        func holds(_ net: String) -> Bool { file.tensors.keys.contains { $0.hasPrefix("\(net)/") } }
+        func holds(_ net: String) -> Bool { header.tensors.keys.contains { $0.hasPrefix("\(net)/") } }
         var expected: [(name: String, shape: [Int])] = []
         for net in ["G", "Gs"] where holds(net) {
             expected += generatorSpecs.map { ("\(net)/\($0.name)", $0.fileShape) }
@@ -111,15 +122,25 @@ public struct ModelWeights {
         if holds("D") { expected += discriminatorSpecs.map { ("D/\($0.name)", $0.fileShape) } }
         guard !expected.isEmpty else { throw WeightsError(path, "holds no network (no tensor starts with G/, Gs/ or D/)") }
         for (name, shape) in expected {
-            guard let t = file.tensors[name] else { throw WeightsError(path, "missing tensor '\(name)'") }
+            guard let t = header.tensors[name] else { throw WeightsError(path, "missing tensor '\(name)'") }
             guard t.shape == shape else {
                 throw WeightsError(path, "tensor '\(name)' has shape \(t.shape), expected \(shape) for this config")
             }
         }
         let known = Set(expected.map(\.name))
-        for name in file.tensorNames where !known.contains(name) && !extraPrefixes.contains(where: { name.hasPrefix($0) }) {
-            throw WeightsError(path, "unknown tensor '\(name)' (not part of a \(config.resolution)px model with this config)")
+        let largestNetwork = max(generatorSpecs.reduce(0) { $0 + Shape.count($1.shape) }, discriminatorSpecs.reduce(0) { $0 + Shape.count($1.shape) })
+        for name in header.tensors.keys.sorted() where !known.contains(name) {
+            guard extraPrefixes.contains(where: { name.hasPrefix($0) }) else {
+                throw WeightsError(path, "unknown tensor '\(name)' (not part of a \(config.resolution)px model with this config)")
+            }
+            // Extra tensors are per-parameter optimiser state: never larger than a network.
+            let count = header.tensors[name]!.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+            guard count <= largestNetwork else {
+                throw WeightsError(path, "tensor '\(name)' has \(count) values, more than this model's largest network (\(largestNetwork))")
+            }
         }
+        let file: SafeTensorsFile
+        do { file = try SafeTensorsFile.decode(data, name: path) } catch let error as IOError { throw WeightsError(error) }
         if !allowNonFinite {
             for name in file.tensorNames where file.tensors[name]!.values.contains(where: { !$0.isFinite }) {
                 let bad = file.tensors[name]!.values.lazy.filter { !$0.isFinite }.count

@@ -30,7 +30,7 @@ public final class ImageDataset: @unchecked Sendable {
         }
         var files: [String] = []
         var unreadable: [(path: String, reason: String)] = []
-        let root = URL(fileURLWithPath: directory)
+        let root = URL(fileURLWithPath: directory).resolvingSymlinksInPath()   // a link to the folder is the folder
         let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil, options: []) { url, error in
             unreadable.append((url.path, "\(url.path): cannot read folder: \(error.localizedDescription)"))
             return true   // go on with the rest
@@ -43,6 +43,13 @@ public final class ImageDataset: @unchecked Sendable {
         guard !files.isEmpty else { throw DatasetError("\(directory): no PNG or JPEG files found") }
 
         let plane = 3 * resolution * resolution
+        // Decoded images, then their compacted copy and pyramid (4/3): refused up front when
+        // that cannot fit in half of this machine's memory (before any file is read).
+        let needed = Double(files.count) * Double(plane) * (1 + 4.0 / 3)
+        let available = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        guard needed <= available else {
+            throw DatasetError("\(directory): \(files.count) images at \(resolution)x\(resolution) would need \(String(format: "%.1f", needed / Double(1 << 30))) GiB in memory, more than half of this machine's \(String(format: "%.1f", 2 * available / Double(1 << 30))) GiB (use --limit N)")
+        }
         let decoded = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: files.count * plane)
         defer { decoded.deallocate() }
         let results = UnsafeMutableBufferPointer<String?>.allocate(capacity: files.count)

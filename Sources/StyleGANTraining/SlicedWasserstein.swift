@@ -14,7 +14,14 @@ public struct SlicedWasserstein: Sendable {
     public var directionsPerRepeat = 128
     static let neighbourhood = 7
 
-    public init(resolution: Int) { self.resolution = resolution }
+    /// Smallest image size SWD is defined for (its 7×7 descriptors on a 16-px level).
+    public static let minimumResolution = 16
+
+    /// `resolution` must be a power of two of at least `minimumResolution`.
+    public init(resolution: Int) {
+        precondition(resolution >= Self.minimumResolution, "SWD needs images of at least \(Self.minimumResolution) px, got \(resolution)")
+        self.resolution = resolution
+    }
 
     /// Pyramid level resolutions, finest first (R … 16; just R when R ≤ 16).
     public var levels: [Int] {

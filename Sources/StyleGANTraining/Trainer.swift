@@ -223,6 +223,9 @@ public final class Trainer {
     /// must be the one they describe.
     public convenience init(resuming weights: ModelWeights, options: TrainingOptions, dataset: ImageDataset, path: String) throws {
         let saved = try Self.savedOptions(in: weights, path: path)
+        guard saved.config.architectureDifferences(from: weights.config).isEmpty else {
+            throw WeightsError(path, "training_options describe another model than the file's config (\(saved.config.architectureDifferences(from: weights.config).joined(separator: "; "))): the metadata is damaged")
+        }
         guard let stateJSON = weights.metadata["training_state"],
               let state = try? JSONDecoder().decode(TrainingState.self, from: Data(stateJSON.utf8)) else {
             throw WeightsError(path, "not a training snapshot (no training_state metadata)")

@@ -105,6 +105,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         try check(r1Interval, Limits.r1Interval, "R1 interval")
         try check(emaHalfLifeKimg, Limits.kimg, "EMA half-life kimg")
         try check(swdTicks, 0...Limits.ticks.upperBound, "SWD ticks")
+        guard swdTicks == 0 || config.resolution >= SlicedWasserstein.minimumResolution else {
+            throw ConfigError("SWD needs images of at least \(SlicedWasserstein.minimumResolution) px: --swd-ticks must be 0 at resolution \(config.resolution)")
+        }
         try check(swdImages, Limits.swdImages, "SWD images")
         if let dataLimit { try check(dataLimit, Limits.dataLimit, "data limit") }
     }

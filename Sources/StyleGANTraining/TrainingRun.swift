@@ -99,7 +99,8 @@ public final class TrainingRun {
     /// never written) are dropped, so the resumed ticks do not duplicate them.
     private func dropStatsAfterResumePoint() throws {
         let file = path("stats.jsonl")
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return }
+        guard let data = try? AtomicFile.read(file) else { return }   // regular files only
+        let text = String(decoding: data, as: UTF8.self)
         let lines = text.split(separator: "\n")
         let kept = lines.filter { line in
             let row = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
@@ -112,9 +113,14 @@ public final class TrainingRun {
 
     public func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
 
-    /// Appends `line` and a newline to the file at `path`, creating it if needed.
+    /// Appends `line` and a newline to the file at `path`, creating it if needed. Only a
+    /// regular file is opened (a FIFO would block the run, signals included).
     static func append(_ line: String, to path: String) throws {
-        if !FileManager.default.fileExists(atPath: path) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            let type = (try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path))?[.type] as? FileAttributeType
+            guard type == .typeRegular else { throw IOError.writeFailed(path: path, reason: "not a regular file") }
+        } else {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
                 throw IOError.writeFailed(path: path, reason: "cannot create the file")
             }
@@ -224,7 +230,8 @@ public final class TrainingRun {
     /// Stats already in stats.jsonl (for the plot after a resume).
     static func readHistory(_ directory: String) -> [[String: Double]] {
         let p = (directory as NSString).appendingPathComponent("stats.jsonl")
-        guard let text = try? String(contentsOfFile: p, encoding: .utf8) else { return [] }
+        guard let data = try? AtomicFile.read(p) else { return [] }   // regular files only
+        let text = String(decoding: data, as: UTF8.self)
         return text.split(separator: "\n").compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Double]
         }

@@ -39,13 +39,13 @@ struct Generate: ParsableCommand {
         let (generator, path) = try model.loadGenerator()
         let r = generator.config.resolution
         print("generating \(seedList.count) image(s) at \(r)x\(r) from \(path), ψ \(truncation.psi)")
-        let batch = self.batch ?? generator.defaultBatch(memoryBudget: 1 << 30)
+        let batch = try renderBatch(self.batch, for: generator)
         let writer = PNGWriter()
         var progress = Progress(total: seedList.count, label: "generate")
         var canvas: GridCanvas?
         if grid {
             do { canvas = try GridCanvas(cellWidth: r, cellHeight: r, count: seedList.count, columns: columns ?? Int(Double(seedList.count).squareRoot().rounded(.up))) }
-            catch { throw CLIError("--grid: \(error)") }
+            catch { throw ValidationError("--grid: \(error)") }
         }
         for start in stride(from: 0, to: seedList.count, by: batch) {
             let chunk = Array(seedList[start..<min(start + batch, seedList.count)])

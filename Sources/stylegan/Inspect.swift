@@ -38,9 +38,13 @@ struct Inspect: ParsableCommand {
             if st.tensorNames.contains(where: { $0.hasPrefix("D/") }) {
                 print("D: \(Discriminator.parameterCount(config: c)) trainable parameters")
             }
-            let lod = st.metadata["lod"].flatMap(Float.init) ?? 0
-            let r = Progression(lod: lod, log2Resolution: c.log2Resolution).resolution
-            print("lod: \(lod)" + (lod == 0 ? " (full detail)" : " (mid-training: renders at \(r)x\(r), pixel-replicated to full size)"))
+            let text = st.metadata["lod"] ?? "0"
+            if let lod = Float(text), lod >= 0, lod <= Float(c.log2Resolution - 2) {
+                let r = Progression(lod: lod, log2Resolution: c.log2Resolution).resolution
+                print("lod: \(lod)" + (lod == 0 ? " (full detail)" : " (mid-training: renders at \(r)x\(r), pixel-replicated to full size)"))
+            } else {
+                print("lod: '\(text)' (invalid: not a number in [0, \(c.log2Resolution - 2)]; the file cannot be loaded)")
+            }
             for key in st.metadata.keys.sorted() where !["format", "config", "lod"].contains(key) {
                 let value = st.metadata[key]!
                 print("\(key): \(value.count > 300 ? String(value.prefix(300)) + "…" : value)")

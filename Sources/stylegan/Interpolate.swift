@@ -23,7 +23,7 @@ struct Interpolate: ParsableCommand {
     @Option(help: "slerp (spherical) or lerp (linear).") var mode: LatentInterpolation = .slerp
     @Flag(help: "Return to the first seed at the end (a seamless loop).") var loop = false
     @OptionGroup var truncation: TruncationOptions
-    @Option(help: "Frames per forward pass.") var batch = 8
+    @Option(help: "Frames per forward pass (default: as many as fit in about 1 GiB of activations, at most 16).") var batch: Int?
     @Option(help: "Frame rate in the printed ffmpeg command.") var fps = 30
     @Flag(help: "Write all frames side by side into one strip.png instead of numbered frames.") var strip = false
     @Option(help: "Output directory.") var outdir: String
@@ -36,7 +36,7 @@ struct Interpolate: ParsableCommand {
         let count = seeds.count
         guard count >= 2 else { throw ValidationError("--seeds needs at least two seeds, got \(count)") }
         guard (1...100_000).contains(framesPerSeed) else { throw ValidationError("--frames-per-seed must be in 1…100000") }
-        guard (1...1024).contains(batch), (1...1000).contains(fps) else { throw ValidationError("--batch must be in 1…1024 and --fps in 1…1000") }
+        guard (1...1024).contains(batch ?? 1), (1...1000).contains(fps) else { throw ValidationError("--batch must be in 1…1024 and --fps in 1…1000") }
         let frames = (loop ? count : count - 1) * framesPerSeed + (loop ? 0 : 1)
         guard frames <= Self.maxFrames else {
             throw ValidationError("the walk would have \(frames) frames, over the limit of \(Self.maxFrames): use fewer seeds or --frames-per-seed")
@@ -57,6 +57,7 @@ struct Interpolate: ParsableCommand {
                 return (0..<chunk.count).map { Array(w.scalars[($0 * d)..<(($0 + 1) * d)]) }
             }
         }
+        let batch = try renderBatch(self.batch, for: g)
         let walk = LatentWalk(keys: keys, framesPerKey: framesPerSeed, loop: loop, mode: mode)
         let r = g.config.resolution
         var canvas = strip ? try GridCanvas(cellWidth: r, cellHeight: r, count: walk.frameCount, columns: walk.frameCount) : nil

@@ -58,6 +58,9 @@ struct Metrics: ParsableCommand {
             } else {
                 let (g, path) = try model.loadGenerator()
                 r = g.config.resolution
+                guard r >= SlicedWasserstein.minimumResolution else {
+                    throw CLIError("\(path): a \(r)x\(r) model is below SWD's \(SlicedWasserstein.minimumResolution)x\(SlicedWasserstein.minimumResolution) minimum")
+                }
                 dataset = try ImageDataset(directory: data, resolution: r)
                 n = min(num, dataset.count)
                 guard n >= 16 else { throw CLIError("\(data): SWD needs at least 16 usable images, found \(dataset.count)") }

@@ -25,25 +25,26 @@ struct Mix: ParsableCommand {
     @Option(help: "Output PNG ('-' for standard output).") var output = "mix.png"
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "Images per forward pass.") var batch = 8
+    @Option(help: "Images per forward pass (default: as many as fit in about 1 GiB of activations, at most 16).") var batch: Int?
 
     func validate() throws {
-        guard (1...1024).contains(batch) else { throw ValidationError("--batch must be in 1…1024") }
+        guard (1...1024).contains(batch ?? 1) else { throw ValidationError("--batch must be in 1…1024") }
     }
 
     func run() throws {
         let (rowSeeds, colSeeds) = (rows, cols)
         let (g, path) = try model.loadGenerator()
         let range: ClosedRange<Int>
-        do { range = try StyleLayers.named(styles, numLayers: g.config.numLayers) } catch { throw CLIError("--styles: \(error)") }
+        do { range = try StyleLayers.named(styles, numLayers: g.config.numLayers) } catch { throw ValidationError("--styles: \(error)") }
         let dir = parentDirectory(of: output)
         if !dir.isEmpty && output != "-" { try OutputDirectory.prepare(dir) }
         // The figure is checked against the size limit before anything is rendered, and
         // filled cell by cell: memory is the figure plus one batch.
         let r = g.config.resolution
+        let batch = try renderBatch(self.batch, for: g)
         var canvas: GridCanvas
         do { canvas = try GridCanvas(cellWidth: r, cellHeight: r, count: (rowSeeds.count + 1) * (colSeeds.count + 1), columns: colSeeds.count + 1) }
-        catch { throw CLIError("\(error)") }
+        catch { throw ValidationError("\(error)") }
         let toStdout = output == "-"
         status("style mixing \(rowSeeds.count)x\(colSeeds.count) from \(path), layers \(range)", outputToStdout: toStdout)
         let activeLayers = Progression(lod: g.lod, log2Resolution: g.config.log2Resolution).activeLayers

@@ -22,6 +22,11 @@ struct StyleGANCommand: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+            // Output that could not be written (a full disk, /dev/full) is a failure too.
+            if fflush(stdout) != 0 || ferror(stdout) != 0 {
+                FileHandle.standardError.write(Data("stylegan: cannot write to standard output\n".utf8))
+                Foundation.exit(1)
+            }
         } catch {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }   // --help, --version

@@ -75,6 +75,17 @@ func status(_ line: String, outputToStdout: Bool) {
     if outputToStdout { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
 }
 
+/// The batch to render with: the one asked for, refused when its activations would pass
+/// `Generator.batchMemoryLimit`, or one sized from a 1 GiB budget.
+func renderBatch(_ requested: Int?, for g: Generator) throws -> Int {
+    guard let requested else { return g.defaultBatch(memoryBudget: 1 << 30) }
+    let most = g.maxBatch(memoryBudget: Generator.batchMemoryLimit)
+    guard requested <= most else {
+        throw ValidationError("--batch \(requested) would need about \(requested * 8 * g.largestActivationBytes >> 20) MiB at \(g.config.resolution)x\(g.config.resolution); at most \(most) here")
+    }
+    return requested
+}
+
 /// Output directory handling: created up front so a bad path fails before any work.
 enum OutputDirectory {
     static func prepare(_ path: String) throws {

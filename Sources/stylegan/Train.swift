@@ -42,7 +42,7 @@ struct Train: ParsableCommand {
     // run starts from `TrainingOptions.newRun` (the library's one place for these defaults),
     // which the help texts quote.
     private static let d = TrainingOptions.newRun(dataDirectory: "", resolution: TrainingOptions.newRunResolution)
-    @Option(help: "Final resolution (power of two, 8…1024; default \(d.config.resolution)).") var resolution: Int?
+    @Option(help: "Final resolution (power of two, 4…1024; default \(d.config.resolution)).") var resolution: Int?
     @Option(help: "Channel budget: nf(stage) = min(fmap-base / 2^stage, fmap-max) (default \(d.config.fmapBase)).") var fmapBase: Int?
     @Option(help: "Largest channel count (default \(d.config.fmapMax)).") var fmapMax: Int?
     @Option(help: "Size of z and w (default \(d.config.latentSize)).") var latentSize: Int?

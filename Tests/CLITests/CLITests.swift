@@ -329,6 +329,33 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(device.stderr.contains("device, FIFO or socket"), device.stderr)
     }
 
+    /// Adversarial findings at the command line: a NaN lod is described, not a crash; a
+    /// batch that cannot fit is refused; output that cannot be written is an error.
+    func testAdversarialFindingsAtTheCommandLine() throws {
+        let dir = try tempDir()
+        var file = try SafeTensorsFile.read(path: try tinyModel(dir))
+        file.metadata["lod"] = "nan"
+        try file.write(to: "\(dir)/nanlod.safetensors", checksum: true)
+        let inspect = try run(["inspect", "\(dir)/nanlod.safetensors", "--summary"])
+        XCTAssertEqual(inspect.status, 0, inspect.stderr)
+        XCTAssertTrue(inspect.stdout.contains("lod: 'nan' (invalid"), inspect.stdout)
+
+        let batch = try run(["generate", "--seeds", "0-3", "--batch", "1024", "--outdir", "\(dir)/b"])   // the bundled 64² model
+        XCTAssertEqual(batch.status, 64, batch.stderr)
+        XCTAssertTrue(batch.stderr.contains("--batch 1024 would need"), batch.stderr)
+
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try binary)
+        p.arguments = ["inspect", "\(dir)/tiny.safetensors"]
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 1)
+        XCTAssertTrue(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("cannot write to standard output"))
+    }
+
     /// `metrics swd --baseline` scores two disjoint halves of a folder (no model needed).
     func testSWDBaselineComparesTwoSamplesOfTheFolder() throws {
         let dir = try tempDir()

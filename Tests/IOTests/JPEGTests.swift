@@ -90,3 +90,14 @@ final class FuzzRegressionTests: XCTestCase {
         }
     }
 }
+
+/// A progressive JPEG with more scans than any real file is refused before decoding
+/// (each scan is a pass over the whole coefficient buffer: thousands took minutes).
+final class ScanBombTests: XCTestCase {
+    func testTooManyScansAreRefused() throws {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixture.path("jpeg_progressive.jpg"))))
+        for _ in 0..<70 { bytes += [0xFF, 0xDA] }
+        assertIOError(["scans"]) { try JPEG.decode(Data(bytes), name: "bomb.jpg") }
+        XCTAssertNoThrow(try JPEG.decode(try Data(contentsOf: URL(fileURLWithPath: Fixture.path("jpeg_progressive.jpg")))))
+    }
+}

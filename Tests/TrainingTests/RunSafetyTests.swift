@@ -40,7 +40,7 @@ final class RunSafetyTests: XCTestCase {
         // Names of earlier versions (whole kimg) are ordered by value too.
         let mixed = try temporaryDirectory(self)
         for name in ["network-snapshot-000272.safetensors", "network-snapshot-000272.016.safetensors", "network-snapshot-000100.safetensors", "notes.txt"] {
-            FileManager.default.createFile(atPath: "\(mixed)/\(name)", contents: Data())
+            XCTAssertTrue(FileManager.default.createFile(atPath: "\(mixed)/\(name)", contents: Data()))
         }
         XCTAssertEqual(TrainingRun.snapshots(in: mixed).map(\.kimg), [100, 272, 272.016])
     }
@@ -91,7 +91,7 @@ final class RunSafetyTests: XCTestCase {
         let runDir = "\(dir)/run"
         // As if killed: the newest snapshot never got written (but its stats row did) and a temporary remains.
         try FileManager.default.removeItem(atPath: TrainingRun.snapshots(in: runDir).last!.path)
-        FileManager.default.createFile(atPath: "\(runDir)/.network-snapshot-000000.024.safetensors.tmp-123-456", contents: Data(count: 1000))
+        XCTAssertTrue(FileManager.default.createFile(atPath: "\(runDir)/.network-snapshot-000000.024.safetensors.tmp-123-456", contents: Data(count: 1000)))
         var longer = o
         longer.totalKimg = 0.032
         let resumed = try run(dir, options: longer, into: runDir, resume: true)

@@ -140,6 +140,12 @@ extension Generator {
     /// largest activations live at once per image (measured: 1024² batch 1 peaks at
     /// ~0.64 GiB with the weights), clamped to 1…16 (larger batches gain nothing here).
     public func defaultBatch(memoryBudget: Int) -> Int {
-        min(max(memoryBudget / (8 * largestActivationBytes), 1), 16)
+        min(maxBatch(memoryBudget: memoryBudget), 16)
     }
+
+    /// The largest inference batch whose activations fit `memoryBudget` bytes (at least 1).
+    public func maxBatch(memoryBudget: Int) -> Int { max(memoryBudget / (8 * largestActivationBytes), 1) }
+
+    /// Memory an explicit `--batch` may use: 4 GiB of activations.
+    public static let batchMemoryLimit = 4 << 30
 }
