@@ -75,14 +75,19 @@ func runTrainingSuite() {
         var o = TrainingOptions(dataDirectory: dir, config: c)
         o.schedule.startResolution = resolution
         o.schedule.defaultMinibatch = 16
-        o.r1Interval = 1024   // step 0 regularises, the next ones do not
-        guard let data = try? ImageDataset(directory: dir, resolution: resolution),
-              let trainer = try? Trainer(options: o, dataset: data) else { print("could not set up \(resolution)"); continue }
-        let withR1 = seconds { trainer.trainStep() }   // also the warm-up (pool and workspaces)
-        let steps = 3
-        let plain = seconds { for _ in 0..<steps { trainer.trainStep() } } / Double(steps)
-        // The R1 step again, measured warm: a fresh trainer's step 0 after the warm-up.
-        let warmR1 = (try? Trainer(options: o, dataset: data)).map { t in seconds { t.trainStep() } } ?? withR1
+        guard let data = try? ImageDataset(directory: dir, resolution: resolution) else { print("could not set up \(resolution)"); continue }
+        /// Seconds per step over `steps` steps after one warm-up step, at R1 interval `n`
+        /// (interval 1: every step regularises; 1024: only the warm-up step does).
+        func perStep(interval n: Int, steps: Int) -> Double? {
+            var opts = o
+            opts.r1Interval = n
+            guard let trainer = try? Trainer(options: opts, dataset: data) else { return nil }
+            trainer.trainStep()   // warm-up (allocates the pool and workspaces)
+            return seconds { for _ in 0..<steps { trainer.trainStep() } } / Double(steps)
+        }
+        guard let warmR1 = perStep(interval: 1, steps: 2), let plain = perStep(interval: 1024, steps: 3) else {
+            print("could not set up \(resolution)"); continue
+        }
         let amortised = { (n: Double) in (warmR1 + (n - 1) * plain) / n }
         print(pad("\(resolution)x\(resolution)", 12) + lpad(fmt(warmR1, 2), 11) + lpad(fmt(plain, 2), 9) + lpad(fmt(amortised(1), 2), 8)
               + lpad(fmt(amortised(4), 2), 8) + lpad(fmt(amortised(16), 2), 8) + lpad(fmt(16 / warmR1, 2), 11))
