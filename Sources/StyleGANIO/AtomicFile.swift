@@ -84,6 +84,22 @@ public enum AtomicFile {
         }
     }
 
+    /// Throws, as `write` would, when `path` cannot take an atomic write (a device, FIFO,
+    /// directory or dangling link; a missing or read-only folder), so a command can refuse
+    /// it before doing its work. `-` (standard output) always can.
+    public static func checkDestination(_ path: String) throws {
+        guard path != "-" else { return }
+        let target = try regularFileDestination(path)
+        let directory = URL(fileURLWithPath: target).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw IOError.writeFailed(path: path, reason: "its folder \(directory) does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: directory) else {
+            throw IOError.writeFailed(path: path, reason: "its folder \(directory) is not writable")
+        }
+    }
+
     /// The path a write to `path` should replace: `path` itself when nothing or a regular
     /// file is there, the target of a symbolic link; throws for anything else.
     static func regularFileDestination(_ path: String) throws -> String {

@@ -22,6 +22,7 @@ struct Export: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
+        try AtomicFile.checkDestination(output)
         let source = try ModelWeights.load(path: input)
         guard let g = source.samplingGenerator else { throw CLIError("\(input): holds no generator") }
         var out = ModelWeights(config: source.config, emaGenerator: g)

@@ -38,6 +38,7 @@ struct Mix: ParsableCommand {
         do { range = try StyleLayers.named(styles, numLayers: g.config.numLayers) } catch { throw ValidationError("--styles: \(error)") }
         let dir = parentDirectory(of: output)
         if !dir.isEmpty && output != "-" { try OutputDirectory.prepare(dir) }
+        try AtomicFile.checkDestination(output)   // before rendering, not after
         // The figure is checked against the size limit before anything is rendered, and
         // filled cell by cell: memory is the figure plus one batch.
         let r = g.config.resolution

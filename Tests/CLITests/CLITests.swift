@@ -324,6 +324,10 @@ final class CLITests: XCTestCase {
         current.waitUntilExit()
         XCTAssertEqual(current.terminationStatus, 0)
         XCTAssertNoThrow(try PNG.read(path: "\(dir)/m"))
+        // A destination that cannot be written is refused before any rendering.
+        let folder = try run(["mix", "--weights", weights, "--rows", "1", "--cols", "2", "--output", dir])
+        XCTAssertNotEqual(folder.status, 0)
+        XCTAssertEqual(folder.stderr, "stylegan: \(dir): cannot write file: it is a directory\n", "no progress lines first")
         let device = try run(["export", weights, "/dev/null"])
         XCTAssertNotEqual(device.status, 0)
         XCTAssertTrue(device.stderr.contains("device, FIFO or socket"), device.stderr)
