@@ -11,37 +11,38 @@ public enum JPEG {
 
     /// The size `decode` would return (after any scaling down), from the header alone.
     public static func dimensions(_ data: Data, name: String = "<memory>") throws -> (width: Int, height: Int) {
+        let (width, height, _) = try run(data, name: name, decodePixels: false)
+        return (width, height)
+    }
+
+    /// One call of the C decoder, with the limits; its error as an `IOError` naming `name`.
+    /// With `decodePixels` false only the header is read (`rgb` is nil); otherwise the
+    /// caller frees `rgb` with `cj_free`.
+    private static func run(_ data: Data, name: String, decodePixels: Bool) throws -> (width: Int, height: Int, rgb: UnsafeMutablePointer<UInt8>?) {
         if data.isEmpty { throw IOError.invalidImage(path: name, reason: "file is empty") }
         var width: Int32 = 0, height: Int32 = 0
+        var rgb: UnsafeMutablePointer<UInt8>?
         var message = [CChar](repeating: 0, count: 256)
-        let status = data.withUnsafeBytes { raw in
-            cj_decode_jpeg(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, Int32(PNG.maxSide), Int64(PNG.maxPixelCount),
-                           &width, &height, nil, &message, message.count)
+        let status = withUnsafeMutablePointer(to: &rgb) { out in
+            data.withUnsafeBytes { raw in
+                cj_decode_jpeg(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, Int32(PNG.maxSide), Int64(PNG.maxPixelCount),
+                               &width, &height, decodePixels ? out : nil, &message, message.count)
+            }
         }
-        guard status == 0 else {
-            throw IOError.invalidImage(path: name, reason: "not a readable JPEG (\(message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }))")
+        guard status == 0, !decodePixels || rgb != nil else {
+            let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw IOError.invalidImage(path: name, reason: "not a readable JPEG (\(text))")
         }
-        return (Int(width), Int(height))
+        return (Int(width), Int(height), rgb)
     }
 
     /// Decodes JPEG bytes into an RGB image with values v / 255. An image of more than
     /// `PNG.maxPixelCount` pixels is decoded scaled down by 2, 4 or 8 (libjpeg's DCT
     /// scaling), the least factor that fits; sides over `PNG.maxSide` are refused.
     public static func decode(_ data: Data, name: String = "<memory>") throws -> RGBImage {
-        if data.isEmpty { throw IOError.invalidImage(path: name, reason: "file is empty") }
-        var width: Int32 = 0, height: Int32 = 0
-        var rgb: UnsafeMutablePointer<UInt8>?
-        var message = [CChar](repeating: 0, count: 256)
-        let status = data.withUnsafeBytes { raw in
-            cj_decode_jpeg(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, Int32(PNG.maxSide), Int64(PNG.maxPixelCount),
-                           &width, &height, &rgb, &message, message.count)
-        }
-        guard status == 0, let rgb else {
-            let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-            throw IOError.invalidImage(path: name, reason: "not a readable JPEG (\(text))")
-        }
+        let (w, h, decoded) = try run(data, name: name, decodePixels: true)
+        guard let rgb = decoded else { throw IOError.invalidImage(path: name, reason: "not a readable JPEG") }
         defer { cj_free(rgb) }
-        let (w, h) = (Int(width), Int(height))
         var image = RGBImage(width: w, height: h)
         let plane = w * h
         image.pixels.withUnsafeMutableBufferPointer { out in

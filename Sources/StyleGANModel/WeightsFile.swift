@@ -128,13 +128,13 @@ public struct ModelWeights {
             }
         }
         let known = Set(expected.map(\.name))
-        let largestNetwork = max(generatorSpecs.reduce(0) { $0 + Shape.count($1.shape) }, discriminatorSpecs.reduce(0) { $0 + Shape.count($1.shape) })
+        let largestNetwork = max(Generator.parameterCount(config: config), Discriminator.parameterCount(config: config))
         for name in header.tensors.keys.sorted() where !known.contains(name) {
             guard extraPrefixes.contains(where: { name.hasPrefix($0) }) else {
                 throw WeightsError(path, "unknown tensor '\(name)' (not part of a \(config.resolution)px model with this config)")
             }
             // Extra tensors are per-parameter optimiser state: never larger than a network.
-            let count = header.tensors[name]!.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+            let count = Shape.count(header.tensors[name]!.shape)   // no overflow: the header check tied it to the file size
             guard count <= largestNetwork else {
                 throw WeightsError(path, "tensor '\(name)' has \(count) values, more than this model's largest network (\(largestNetwork))")
             }
@@ -202,14 +202,6 @@ public struct ModelWeights {
         switch layout {
         case .same: return t.scalars
         case .convHWIO: return withoutGradients { permute(t, [2, 3, 1, 0]).scalars }   // [O,I,kh,kw] → [kh,kw,I,O]
-        }
-    }
-
-    static func fromFile(_ values: [Float], _ spec: ParameterSpec) -> Tensor {
-        let t = Tensor(shape: spec.fileShape, values: values)
-        switch spec.fileLayout {
-        case .same: return t
-        case .convHWIO: return withoutGradients { permute(t, [3, 2, 0, 1]) }              // [kh,kw,I,O] → [O,I,kh,kw]
         }
     }
 }
