@@ -71,9 +71,7 @@ public final class ImageDataset: @unchecked Sendable {
                 }
                 defer { budget.release(cost) }
                 let image = ImageResize.resize(ImageResize.centerSquare(try ImageFile.decode(data, name: files[i])), to: resolution)
-                for (k, v) in image.pixels.enumerated() {
-                    decoded[i * plane + k] = UInt8(min(max((v * 255).rounded(), 0), 255))
-                }
+                for (k, v) in image.pixels.enumerated() { decoded[i * plane + k] = UInt8(ImageResize.quantized(v)) }
             } catch {
                 results[i] = "\(error)"
             }

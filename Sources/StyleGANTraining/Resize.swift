@@ -3,6 +3,17 @@ import StyleGANIO
 
 /// Preparing arbitrary images for training: centre crop to a square, then resize.
 public enum ImageResize {
+    /// An image as the training data sees it: centre crop, resize to `resolution`², then
+    /// quantise to 8 bits (the dataset stores bytes; projection targets match it).
+    public static func trainingImage(_ image: RGBImage, resolution: Int) -> RGBImage {
+        var out = resize(centerSquare(image), to: resolution)
+        for k in out.pixels.indices { out.pixels[k] = quantized(out.pixels[k]) / 255 }
+        return out
+    }
+
+    /// A [0, 1] value as the byte the dataset stores.
+    public static func quantized(_ v: Float) -> Float { min(max((v * 255).rounded(), 0), 255) }
+
     /// Centre crop to the largest square.
     public static func centerSquare(_ image: RGBImage) -> RGBImage {
         let side = min(image.width, image.height)

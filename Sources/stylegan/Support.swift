@@ -52,12 +52,18 @@ struct WeightsOptions: ParsableArguments {
 
     /// Loads the generator to sample from (the EMA one when the file has it).
     func loadGenerator() throws -> (Generator, String) {
+        let (model, path) = try loadModel()
+        return (model.samplingGenerator!, path)
+    }
+
+    /// Loads every network in the file; it must hold a generator.
+    func loadModel() throws -> (ModelWeights, String) {
         guard let path = weights ?? Self.bundledPath() else {
             throw CLIError("no --weights given and the bundled model \(Self.bundledName) was not found")
         }
         let model = try ModelWeights.load(path: path)
-        guard let g = model.samplingGenerator else { throw CLIError("\(path): holds no generator (G or Gs)") }
-        return (g, path)
+        guard model.samplingGenerator != nil else { throw CLIError("\(path): holds no generator (G or Gs)") }
+        return (model, path)
     }
 }
 

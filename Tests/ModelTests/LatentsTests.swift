@@ -69,6 +69,52 @@ final class LatentsTests: XCTestCase {
         }
         XCTAssertThrowsError(try GridCanvas(cellWidth: Int.max / 2, cellHeight: 4, count: 4, columns: 4), "overflow is an error, not a trap")
     }
+
+    func testCubicWalkPassesThroughKeysSmoothly() {
+        let keys: [[Float]] = [[0, 0], [1, 2], [3, 1], [4, 4]]
+        for loop in [false, true] {
+            let walk = LatentWalk(keys: keys, framesPerKey: 8, loop: loop, mode: .cubic)
+            for k in 0..<keys.count { XCTAssertEqual(walk.frame(8 * k), keys[k], "key \(k) loop \(loop)") }
+        }
+        // C1: the one-sided difference quotients at an inner key agree (they would
+        // not for lerp, whose direction jumps there).
+        let p = { (t: Float) in LatentInterpolation.catmullRom(keys[0], keys[1], keys[2], keys[3], t) }
+        let q = { (t: Float) in LatentInterpolation.catmullRom(keys[1], keys[2], keys[3], keys[3], t) }
+        // p runs keys[1] → keys[2] and q keys[2] → keys[3]: both leave/arrive at keys[2].
+        let h: Float = 1e-3
+        for i in 0..<2 {
+            XCTAssertEqual((p(1)[i] - p(1 - h)[i]) / h, (q(h)[i] - q(0)[i]) / h, accuracy: 2e-2)
+        }
+        // Tangent at key 2 is (key3 − key1)/2.
+        XCTAssertEqual((p(1)[0] - p(1 - h)[0]) / h, 1.5, accuracy: 1e-2)
+        // Collinear, evenly spaced keys give evenly spaced points.
+        let line = LatentWalk(keys: [[0], [1], [2], [3]], framesPerKey: 4, loop: false, mode: .cubic)
+        XCTAssertEqual(line.frame(5)[0], 1.25, accuracy: 1e-6)
+    }
+
+    func testEasingSlowsTheEndsOfEveryLeg() {
+        XCTAssertEqual(LatentEasing.smooth(0), 0)
+        XCTAssertEqual(LatentEasing.smooth(1), 1)
+        XCTAssertEqual(LatentEasing.smooth(0.5), 0.5)
+        XCTAssertEqual(LatentEasing.smooth(0.1), 0.028, accuracy: 1e-6)
+        XCTAssertEqual(LatentEasing.linear(0.1), 0.1)
+        let walk = LatentWalk(keys: [[0], [1], [2]], framesPerKey: 10, loop: false, mode: .lerp, easing: .smooth)
+        XCTAssertEqual(walk.frame(11)[0], 1.028, accuracy: 1e-6)
+        XCTAssertEqual(walk.frame(10)[0], 1)
+    }
+
+    func testTruncationOfArbitraryDlatents() {
+        let g = Generator(config: tinyConfig(), seed: 3)
+        g.dlatentAvg = Tensor.randomNormal([8], seed: 9)
+        let w = Tensor.randomNormal([2, 8], seed: 4)
+        let rows = broadcast(reshape(w, [2, 1, 8]), to: [2, g.config.numLayers, 8])
+        assertClose(g.truncate(rows, psi: 0.5), g.dlatents(from: w, psi: 0.5), relative: 0)
+        let truncated = g.truncate(rows, psi: 0.5, cutoff: 1)
+        let (avg, x) = (g.dlatentAvg.scalars[3], w.scalars[3])
+        XCTAssertEqual(truncated.scalars[3], avg + 0.5 * (x - avg), accuracy: 1e-6, "layer 0 truncated")
+        XCTAssertEqual(truncated.scalars[8 + 3], x, "layer 1 above the cutoff unchanged")
+        assertClose(g.truncate(rows, psi: 1), rows, relative: 0)
+    }
 }
 
 /// `generate`'s default batch follows a memory budget instead of a fixed 8.

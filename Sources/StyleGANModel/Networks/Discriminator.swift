@@ -32,6 +32,12 @@ public final class Discriminator: @unchecked Sendable {
     /// Scores images with the discriminator's own parameters (see `callAsFunction(_:params:lod:)`).
     public func callAsFunction(_ images: Tensor, lod: Float = 0) -> Tensor { DiscriminatorLayout(config: config)(images, params: params, lod: lod) }
 
+    /// The activations before the head (FromRGB's output, then each block's, finest
+    /// first), for feature distances such as projection's; `params` as for scoring.
+    public func features(_ images: Tensor, params: ParameterSet? = nil, lod: Float = 0) -> [Tensor] {
+        DiscriminatorLayout(config: config).features(images, params: params ?? self.params, lod: lod)
+    }
+
     /// Scores images with `params` (e.g. `params.frozen()`, so no gradient reaches them).
     public func callAsFunction(_ images: Tensor, params: ParameterSet, lod: Float = 0) -> Tensor {
         DiscriminatorLayout(config: config)(images, params: params, lod: lod)
@@ -70,41 +76,56 @@ private struct DiscriminatorLayout {
 
     /// Scores images [N, C, 2^top, 2^top] at the native resolution of `lod` → [N, 1].
     func callAsFunction(_ images: Tensor, params: ParameterSet, lod: Float = 0) -> Tensor {
+        var x = features(images, params: params, lod: lod).last!
+        if config.mbstdGroupSize > 1 { x = minibatchStddev(x, groupSize: config.mbstdGroupSize) }
+        x = act(conv(x, "4x4/Conv", params, padding: 1), "4x4/Conv", params)
+        x = reshape(x, [x.shape[0], -1])
+        x = leakyRelu(equalizedDense(x, weight: params["4x4/Dense0/weight"], bias: params["4x4/Dense0/bias"], gain: EqualizedLR.reluGain), slope: 0.2)
+        return equalizedDense(x, weight: params["4x4/Dense1/weight"], bias: params["4x4/Dense1/bias"], gain: 1)
+    }
+
+    /// Activations before the head, finest first: FromRGB's output, then each block's
+    /// ([N, nf(r−2), 2^(r−1), 2^(r−1)]), ending at 4×4.
+    func features(_ images: Tensor, params: ParameterSet, lod: Float = 0) -> [Tensor] {
         let p = Progression(lod: lod, log2Resolution: l)
         precondition(images.rank == 4 && images.shape[1] == config.numChannels
                      && images.shape[2] == p.resolution && images.shape[3] == p.resolution,
                      "discriminator: images have shape \(images.shape), expected [N, \(config.numChannels), \(p.resolution), \(p.resolution)] at lod \(lod)")
-        let gain = EqualizedLR.reluGain
-        func conv(_ x: Tensor, _ scope: String, padding: Int) -> Tensor {
-            conv2d(x, equalizedConvWeight(params["\(scope)/weight"], gain: gain), padding: padding)
-        }
-        func act(_ x: Tensor, _ scope: String) -> Tensor {
-            leakyRelu(addChannelBias(x, params["\(scope)/bias"]), slope: 0.2)
-        }
         func fromRGB(_ r: Int, _ img: Tensor) -> Tensor {
-            act(conv(img, fromRGBScope(r), padding: 0), fromRGBScope(r))
+            act(conv(img, fromRGBScope(r), params, padding: 0), fromRGBScope(r), params)
         }
         func block(_ r: Int, _ x: Tensor) -> Tensor {
             let conv0 = "\(res(r))/Conv0", conv1 = "\(res(r))/Conv1_down"
-            var y = act(conv(x, conv0, padding: 1), conv0)
+            var y = act(conv(x, conv0, params, padding: 1), conv0, params)
             y = blur(y)
-            let weight = equalizedConvWeight(params["\(conv1)/weight"], gain: gain)
+            let weight = equalizedConvWeight(params["\(conv1)/weight"], gain: EqualizedLR.reluGain)
             y = StyleGANConfig.usesFusedScale(log2Resolution: r)
                 ? fusedConvDownsample(y, effectiveWeight: weight)
                 : downsampleBox2x(conv2d(y, weight, padding: 1))
-            return act(y, conv1)
+            return act(y, conv1, params)
         }
 
         var x = fromRGB(p.top, images)
+        var out = [x]
         if p.top > 2 {
             x = block(p.top, x)
             if p.fade > 0 { x = lerp(x, fromRGB(p.top - 1, downsampleBox2x(images)), p.fade) }
-            for r in stride(from: p.top - 1, through: 3, by: -1) { x = block(r, x) }
+            out.append(x)
+            for r in stride(from: p.top - 1, through: 3, by: -1) {
+                x = block(r, x)
+                out.append(x)
+            }
         }
-        if config.mbstdGroupSize > 1 { x = minibatchStddev(x, groupSize: config.mbstdGroupSize) }
-        x = act(conv(x, "4x4/Conv", padding: 1), "4x4/Conv")
-        x = reshape(x, [x.shape[0], -1])
-        x = leakyRelu(equalizedDense(x, weight: params["4x4/Dense0/weight"], bias: params["4x4/Dense0/bias"], gain: gain), slope: 0.2)
-        return equalizedDense(x, weight: params["4x4/Dense1/weight"], bias: params["4x4/Dense1/bias"], gain: 1)
+        return out
+    }
+
+    /// Equalized-lr 3×3 or 1×1 convolution of `scope` (He gain √2).
+    private func conv(_ x: Tensor, _ scope: String, _ params: ParameterSet, padding: Int) -> Tensor {
+        conv2d(x, equalizedConvWeight(params["\(scope)/weight"], gain: EqualizedLR.reluGain), padding: padding)
+    }
+
+    /// Bias then leaky ReLU 0.2.
+    private func act(_ x: Tensor, _ scope: String, _ params: ParameterSet) -> Tensor {
+        leakyRelu(addChannelBias(x, params["\(scope)/bias"]), slope: 0.2)
     }
 }

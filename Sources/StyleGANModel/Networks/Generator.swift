@@ -64,13 +64,21 @@ public final class Generator: @unchecked Sendable {
     /// below `cutoff` (ψ = 1 disables truncation).
     public func dlatents(from w: Tensor, psi: Float = 1, cutoff: Int? = nil) -> Tensor {
         let (n, d, layers) = (w.shape[0], config.dlatentSize, config.numLayers)
-        let rows = broadcast(reshape(w, [n, 1, d]), to: [n, layers, d])
-        guard psi != 1 else { return rows }
+        return truncate(broadcast(reshape(w, [n, 1, d]), to: [n, layers, d]), psi: psi, cutoff: cutoff)
+    }
+
+    /// Truncation of arbitrary dlatents [N, numLayers, D] (e.g. read from a file):
+    /// w̄ + ψ(w − w̄) on layers below `cutoff` (default: the config's), unchanged above.
+    public func truncate(_ dlatents: Tensor, psi: Float, cutoff: Int? = nil) -> Tensor {
+        let (d, layers) = (config.dlatentSize, config.numLayers)
+        precondition(dlatents.rank == 3 && dlatents.shape[1] == layers && dlatents.shape[2] == d,
+                     "truncate: dlatents \(dlatents.shape), expected [N, \(layers), \(d)]")
+        guard psi != 1 else { return dlatents }
         let cut = min(max(cutoff ?? config.truncationCutoff, 0), layers)
-        guard cut > 0 else { return rows }
+        guard cut > 0 else { return dlatents }
         let avg = reshape(dlatentAvg, [1, 1, d])
-        let truncated = avg + (slice(rows, axis: 1, start: 0, length: cut) - avg) * psi
-        return cut == layers ? truncated : concat([truncated, slice(rows, axis: 1, start: cut, length: layers - cut)], axis: 1)
+        let truncated = avg + (slice(dlatents, axis: 1, start: 0, length: cut) - avg) * psi
+        return cut == layers ? truncated : concat([truncated, slice(dlatents, axis: 1, start: cut, length: layers - cut)], axis: 1)
     }
 
     /// Style mixing at a crossover (training): layers below `crossover` take rows of `a`,
@@ -103,6 +111,16 @@ public final class Generator: @unchecked Sendable {
     /// native resolution R = 2^(log2(resolution) − floor(lod)) of `lod` (default: `self.lod`).
     public func synthesize(_ dlatents: Tensor, noise: NoiseMode = .constant, lod: Float? = nil) -> Tensor {
         synthesis(dlatents, params: params, noise: self.noise(noise, batch: dlatents.shape[0]), lod: lod ?? self.lod)
+    }
+
+    /// Images [N, C, resolution, resolution] from dlatents [N, numLayers, D] and explicit
+    /// noise maps (one per layer, [N or 1, 1, H, W]) at `self.lod`, recording when
+    /// gradients are on (projection optimises both); below full detail the native output
+    /// is pixel-replicated to full size.
+    public func synthesize(_ dlatents: Tensor, noiseMaps maps: [Tensor]) -> Tensor {
+        var images = synthesis(dlatents, params: params.frozen(), noise: maps, lod: lod)
+        while images.shape[2] < config.resolution { images = upsampleNearest2x(images) }
+        return images
     }
 
     /// Images [N, C, resolution, resolution] from dlatents at `self.lod`, without recording:
