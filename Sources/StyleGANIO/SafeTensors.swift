@@ -1,4 +1,4 @@
-import CZlib
+import CZlibSystem
 import Foundation
 
 /// The element types of the safetensors format, spelled as in the file header.
