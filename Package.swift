@@ -22,15 +22,13 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // OpenBLAS (OpenMP build) and libpng from Debian's -dev packages.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng"),
-        // zlib (a libpng dependency): CRC-32 of weights files' tensor data. Not named CZlib:
-        // ZIPFoundation's own zlib module map on Linux takes that name.
-        .systemLibrary(name: "CZlibSystem", path: "Sources/CZlibSystem", pkgConfig: "zlib"),
+        // zlib (a libpng dependency): CRC-32 of weights files' tensor data; .npz zip members.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
 
         // JPEG decoding (libjpeg-turbo); libjpeg's longjmp error path stays in C.
         .target(name: "CJPEG", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("jpeg")]),
@@ -45,11 +43,8 @@ let package = Package(
 
         // Tensor, primitives, autograd (second order), random numbers.
         .target(name: "StyleGANTensor", dependencies: ["CKernels"], swiftSettings: optimizedSwift),
-        // PNG, JPEG, safetensors and NumPy .npy/.npz (ZIPFoundation for the zip container);
-        // independent of the tensor layer.
-        .target(name: "StyleGANIO",
-                dependencies: ["CLibPNG", "CJPEG", "CZlibSystem", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
-                swiftSettings: optimizedSwift),
+        // PNG, JPEG, safetensors, NumPy .npy/.npz; independent of the tensor layer.
+        .target(name: "StyleGANIO", dependencies: ["CLibPNG", "CJPEG", "CZlib"], swiftSettings: optimizedSwift),
         // Layers, the mapping / synthesis / discriminator networks, weights files.
         .target(name: "StyleGANModel", dependencies: ["StyleGANTensor", "StyleGANIO"], swiftSettings: optimizedSwift),
         // Dataset, schedule, losses, optimiser, trainer with exact resume, metrics.

@@ -12,7 +12,8 @@ numpy-made (read by the tests; those marked = are also compared byte for byte wi
 encoding of the same array):
   f4_2x3.npy (=), f4_2x3x4.npy (=), f4_scalar.npy (=), i8_seeds.npy (=), f4_empty_0x4.npy (=)
   f8_3.npy, be_f4.npy, f2.npy, v2.npy, v3.npy, u4_seeds.npy, i2.npy
-  savez.npz, savez_compressed.npz
+  savez.npz, savez_compressed.npz, zip64.npz (the z array in a hand-made archive that
+  uses every ZIP64 field: sizes, offset, end record; checked with zipfile and np.load)
   refused: fortran.npy, object.npy, structured.npy, nan.npy, inf_f8.npy, c8.npy,
            not_npy_member.npz (np.savez plus a text member),
            bomb_small_declared.npz (a deflated 1 MiB member whose central directory claims
@@ -30,6 +31,7 @@ import zipfile
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)   # zip timestamps, so rerunning the script changes nothing
 OUT = os.path.join(os.path.dirname(HERE), "Tests", "IOTests", "Fixtures", "numpy")
 
 
@@ -77,13 +79,42 @@ def write_fixtures():
     buffer = io.BytesIO()
     np.savez(buffer, z=z_latents())
     with zipfile.ZipFile(buffer, "a") as zf:
-        zf.writestr("readme.txt", "not an array\n")
+        zf.writestr(zipfile.ZipInfo("readme.txt", FIXED_TIME), "not an array\n")
     with open(os.path.join(OUT, "not_npy_member.npz"), "wb") as f:
         f.write(buffer.getvalue())
+    with open(os.path.join(OUT, "zip64.npz"), "wb") as f:
+        f.write(zip64_archive())
+    with np.load(os.path.join(OUT, "zip64.npz")) as archive:
+        assert archive.files == ["z"] and np.array_equal(archive["z"], z_latents())
     for name, claimed in [("bomb_small_declared.npz", 1000), ("bomb_huge_declared.npz", 0xFFFFFFF0)]:
         with open(os.path.join(OUT, name), "wb") as f:
             f.write(lying_zip(claimed))
     print(f"wrote {len(os.listdir(OUT))} files to {OUT}")
+
+
+def zip64_archive():
+    """z.npy stored, its central entry's sizes and offset all in a ZIP64 extra field, and
+    the end record's count, size and offset in a ZIP64 end record."""
+    import struct
+    member = io.BytesIO()
+    np.save(member, z_latents())
+    data = member.getvalue()
+    crc = zipfile.crc32(data) & 0xFFFFFFFF
+    name = b"z.npy"
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 0, 0, 0x21, crc, len(data), len(data), len(name), 0) + name
+    extra = struct.pack("<HHQQQ", 1, 24, len(data), len(data), 0)
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 0x032D, 45, 0, 0, 0, 0x21, crc,
+                          0xFFFFFFFF, 0xFFFFFFFF, len(name), len(extra), 0, 0, 0, 0o100644 << 16, 0xFFFFFFFF)
+    central += name + extra
+    directory_offset = len(local) + len(data)
+    end64_offset = directory_offset + len(central)
+    end64 = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 0x032D, 45, 0, 0, 1, 1, len(central), directory_offset)
+    locator = struct.pack("<IIQI", 0x07064B50, 0, end64_offset, 1)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    archive = local + data + central + end64 + locator + end
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        assert zf.testzip() is None and zf.read("z.npy") == data
+    return archive
 
 
 def lying_zip(claimed_size):
@@ -93,7 +124,7 @@ def lying_zip(claimed_size):
     np.save(member, np.zeros((512, 512), dtype=np.float32))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("big.npy", member.getvalue())
+        zf.writestr(zipfile.ZipInfo("big.npy", FIXED_TIME), member.getvalue(), zipfile.ZIP_DEFLATED)
     data = bytearray(buffer.getvalue())
     real = len(member.getvalue()).to_bytes(4, "little")
     for signature, offset in [(b"PK\x03\x04", 22), (b"PK\x01\x02", 24)]:

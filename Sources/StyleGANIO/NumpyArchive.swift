@@ -1,5 +1,4 @@
 import Foundation
-import ZIPFoundation
 
 /// A NumPy `.npz` file: a zip archive of `.npy` files, as `np.savez` and
 /// `np.savez_compressed` write it. The archive member `NAME.npy` holds the array `NAME`
@@ -7,13 +6,14 @@ import ZIPFoundation
 ///
 /// Reading bounds the archive before extracting anything: at most `maxEntries` members,
 /// their declared sizes adding up to at most `maxTotalSize`, and no member may inflate
-/// past its declared size (zip bombs stop there). Every member must be a file named
+/// past its declared size (zip bombs stop there). Every member must be named
 /// `….npy`, names must be unique, checksums must match, and each member is decoded as
 /// `NumpyArray.decode` would (with the same `requireFinite`). Errors name the file and,
 /// where it applies, the member.
 ///
 /// Writing stores the arrays in the given order, uncompressed (`np.savez`) or deflated
 /// (`np.savez_compressed`), with a fixed timestamp, so the same arrays give the same bytes.
+/// The zip container is `ZipContainer` (see there why not ZIPFoundation).
 public struct NumpyArchive: Sendable {
     /// One named array.
     public struct Entry: Sendable, Equatable {
@@ -72,74 +72,44 @@ public struct NumpyArchive: Sendable {
 
     /// Decodes `.npz` bytes; `name` (a path, or a label for a buffer) goes into errors.
     public static func decode(_ data: Data, name: String = "<memory>", requireFinite: Bool = true) throws -> NumpyArchive {
+        try data.withUnsafeBytes { try decode($0, name: name, requireFinite: requireFinite) }
+    }
+
+    private static func decode(_ raw: UnsafeRawBufferPointer, name: String, requireFinite: Bool) throws -> NumpyArchive {
         func invalid(_ reason: String, entry: String? = nil) -> IOError {
             IOError.invalidNumpy(path: name, entry: entry, reason: reason)
         }
-        let archive: Archive
-        do {
-            archive = try Archive(data: data, accessMode: .read)
-        } catch {
-            throw invalid("not a .npz file (not a readable zip archive: \(error))")
-        }
+        let members: [ZipContainer.Member]
+        do { members = try ZipContainer.members(raw, maxEntries: maxEntries) } catch { throw invalid(error.reason) }
 
-        var members: [ZIPFoundation.Entry] = []
-        var total: UInt64 = 0
-        for member in archive {
-            guard members.count < maxEntries else { throw invalid("more than \(maxEntries) arrays in the archive") }
-            let path = member.path
-            guard member.type == .file else { throw invalid("not a file", entry: path) }
-            guard path.hasSuffix(".npy"), path.count > 4 else {
-                throw invalid("not a .npy file (an .npz archive holds only NAME.npy members)", entry: path)
+        // Everything is checked before anything is extracted.
+        var total = 0
+        var seen = Set<String>()
+        for member in members {
+            guard member.name.hasSuffix(".npy"), member.name.count > 4 else {
+                throw invalid("not a .npy file (an .npz archive holds only NAME.npy members)", entry: member.name)
             }
-            guard !members.contains(where: { $0.path == path }) else { throw invalid("appears twice", entry: path) }
-            let (sum, overflow) = total.addingReportingOverflow(member.uncompressedSize)
-            guard !overflow, sum <= UInt64(maxTotalSize) else {
+            guard seen.insert(member.name).inserted else { throw invalid("appears twice", entry: member.name) }
+            guard member.uncompressedSize <= maxTotalSize - total else {
                 throw invalid("the arrays' uncompressed sizes add up to more than the limit of \(maxTotalSize) bytes")
             }
-            guard member.isCompressed || member.uncompressedSize <= UInt64(data.count) else {
-                throw invalid("stored size \(member.uncompressedSize) bytes is larger than the archive", entry: path)
-            }
-            total = sum
-            members.append(member)
+            total += member.uncompressedSize
         }
 
         var result = NumpyArchive()
         result.source = name
         for member in members {
-            let path = member.path
-            let declared = Int(member.uncompressedSize)
-            var bytes = Data()
-            bytes.reserveCapacity(declared)
-            do {
-                let checksum = try archive.extract(member) { chunk in
-                    guard chunk.count <= declared - bytes.count else { throw Oversized() }
-                    bytes.append(chunk)
-                }
-                guard checksum == member.checksum else { throw invalid("CRC-32 checksum mismatch (corrupt archive)", entry: path) }
-            } catch is Oversized {
-                throw invalid("inflates past its declared size of \(declared) bytes", entry: path)
-            } catch let error as IOError {
-                throw error
-            } catch {
-                throw invalid("cannot extract: \(error)", entry: path)
-            }
-            guard bytes.count == declared else {
-                throw invalid("extracted \(bytes.count) bytes, its declared size is \(declared)", entry: path)
-            }
             let array: NumpyArray
             do {
-                array = try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws(NumpyFormatError) in
-                    try NumpyArray.decode(raw, requireFinite: requireFinite)
-                }
+                let bytes = try ZipContainer.extract(member, from: raw)
+                array = try bytes.withUnsafeBytes { try NumpyArray.decode($0, requireFinite: requireFinite) }
             } catch let error as NumpyFormatError {
-                throw invalid(error.reason, entry: path)
+                throw invalid(error.reason, entry: member.name)
             }
-            result.entries.append(Entry(name: String(path.dropLast(4)), array: array))
+            result.entries.append(Entry(name: String(member.name.dropLast(4)), array: array))
         }
         return result
     }
-
-    private struct Oversized: Error {}
 
     // MARK: Writing
 
@@ -155,25 +125,15 @@ public struct NumpyArchive: Sendable {
                 throw IOError.invalidArgument(path: name, reason: "two arrays are named \"\(entry.name)\"")
             }
         }
-        do {
-            let archive = try Archive(accessMode: .create)
-            // 1980-01-01, the earliest time a zip entry can carry: deterministic output.
-            let timestamp = Date(timeIntervalSince1970: 315_532_800)
-            for entry in entries {
-                let bytes = entry.array.encoded()
-                try archive.addEntry(with: entry.name + ".npy", type: .file, uncompressedSize: Int64(bytes.count),
-                                     modificationDate: timestamp, permissions: 0o644,
-                                     compressionMethod: compressed ? .deflate : .none) { position, size in
-                    bytes.subdata(in: Int(position)..<(Int(position) + size))
-                }
-            }
-            guard let data = archive.data else { throw IOError.writeFailed(path: name, reason: "the zip writer produced no data") }
-            return data
-        } catch let error as IOError {
-            throw error
-        } catch {
-            throw IOError.writeFailed(path: name, reason: "cannot build the zip archive: \(error)")
+        guard entries.count <= 65535 else {
+            throw IOError.invalidArgument(path: name, reason: "\(entries.count) arrays are more than a .npz can hold (65535)")
         }
+        let files = entries.map { (name: $0.name + ".npy", bytes: $0.array.encoded()) }
+        // No ZIP64 is written: members and the archive stay under 4 GiB.
+        guard files.reduce(0, { $0 + $1.bytes.count + 128 + 2 * $1.name.utf8.count }) < 1 << 32 else {
+            throw IOError.invalidArgument(path: name, reason: "the arrays take more than the 4 GiB a .npz without ZIP64 can hold")
+        }
+        return ZipContainer.archive(files, compressed: compressed)
     }
 
     /// Writes `encoded(compressed:)` to `path` atomically (`AtomicFile.write`). Errors

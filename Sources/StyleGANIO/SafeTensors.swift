@@ -1,4 +1,4 @@
-import CZlibSystem
+import CZlib
 import Foundation
 
 /// The element types of the safetensors format, spelled as in the file header.

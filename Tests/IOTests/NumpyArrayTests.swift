@@ -73,6 +73,8 @@ final class NumpyArrayTests: XCTestCase {
             XCTAssertEqual(archive["seeds"], seeds, name)
             assertIOError([name, "no tensor named \"w\""]) { try archive.array(named: "w") }
         }
+        let zip64 = try NumpyArchive.read(path: numpyFixture("zip64.npz"))
+        XCTAssertEqual(zip64.entries, [.init(name: "z", array: zLatents)])
     }
 
     /// With STYLEGAN_WRITE_NUMPY_FIXTURES=<Tests/IOTests/Fixtures/numpy>, writes the ours_*
