@@ -89,6 +89,7 @@ public struct NumpyArchive: Sendable {
             guard member.name.hasSuffix(".npy"), member.name.count > 4 else {
                 throw invalid("not a .npy file (an .npz archive holds only NAME.npy members)", entry: member.name)
             }
+            guard !member.name.contains("\0") else { throw invalid("member name with a NUL byte") }
             guard seen.insert(member.name).inserted else { throw invalid("appears twice", entry: member.name) }
             guard member.uncompressedSize <= maxTotalSize - total else {
                 throw invalid("the arrays' uncompressed sizes add up to more than the limit of \(maxTotalSize) bytes")
@@ -114,11 +115,12 @@ public struct NumpyArchive: Sendable {
     // MARK: Writing
 
     /// The archive's bytes. Throws `IOError.invalidArgument` naming `name` for an empty,
-    /// repeated or NUL-containing array name.
+    /// repeated, overlong or NUL-containing array name, or more than a zip without ZIP64
+    /// holds (65535 members, 4 GiB).
     public func encoded(compressed: Bool = false, name: String = "<memory>") throws -> Data {
         var seen = Set<String>()
         for entry in entries {
-            guard !entry.name.isEmpty, !entry.name.contains("\0") else {
+            guard !entry.name.isEmpty, !entry.name.contains("\0"), entry.name.utf8.count <= 65000 else {
                 throw IOError.invalidArgument(path: name, reason: "array name \"\(entry.name)\" cannot be stored in a .npz")
             }
             guard seen.insert(entry.name).inserted else {

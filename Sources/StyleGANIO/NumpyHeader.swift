@@ -26,7 +26,8 @@ struct NumpyDType: Equatable {
         if kindByte == UInt8(ascii: "O") {
             return .failure(NumpyFormatError("dtype '\(descr)' is an object array (pickled Python objects), which is never read"))
         }
-        let size = Int(String(decoding: rest, as: UTF8.self)).flatMap { rest.count <= 2 ? $0 : nil }
+        let digits = !rest.isEmpty && rest.count <= 2 && rest.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        let size = digits ? Int(String(decoding: rest, as: UTF8.self)) : nil
         switch (kindByte, size) {
         case (UInt8(ascii: "f"), 2?), (UInt8(ascii: "f"), 4?), (UInt8(ascii: "f"), 8?):
             return .success(NumpyDType(kind: .float, size: size!, bigEndian: bigEndian))

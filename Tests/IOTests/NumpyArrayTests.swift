@@ -191,6 +191,7 @@ final class NumpyArrayTests: XCTestCase {
             (header(dict("(4294967296, 4294967296)")), ["has too many elements"]),
             (header(dict("(1,)", descr: "<U4")) + Data(count: 16), ["unsupported dtype '<U4'"]),
             (header(dict("(1,)", descr: "|b1")) + Data(count: 1), ["unsupported dtype '|b1'"]),
+            (header(dict("(1,)", descr: "<f+4")) + Data(count: 4), ["unsupported dtype '<f+4'"]),
             (header(dict("(1,)", descr: "<u8")) + Data(repeating: 0xFF, count: 8), ["does not fit in int64"]),
             (header(dict("(" + String(repeating: "1,", count: 65) + ")")) + Data(count: 4), ["more than 64 dimensions"]),
         ]
