@@ -19,8 +19,10 @@ public struct NumpyArchive: Sendable {
     public struct Entry: Sendable, Equatable {
         /// The array's name, without `.npy`.
         public var name: String
+        /// The array (`NAME.npy` in the archive).
         public var array: NumpyArray
 
+        /// A named array.
         public init(name: String, array: NumpyArray) {
             self.name = name
             self.array = array
