@@ -27,7 +27,7 @@ let package = Package(
         // OpenBLAS (OpenMP build) and libpng from Debian's -dev packages.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng"),
-        // zlib (a libpng dependency): CRC-32 of weights files' tensor data.
+        // zlib (a libpng dependency): CRC-32 of weights files' tensor data; .npz zip members.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
 
         // JPEG decoding (libjpeg-turbo); libjpeg's longjmp error path stays in C.
@@ -43,7 +43,7 @@ let package = Package(
 
         // Tensor, primitives, autograd (second order), random numbers.
         .target(name: "StyleGANTensor", dependencies: ["CKernels"], swiftSettings: optimizedSwift),
-        // PNG and safetensors; independent of the tensor layer.
+        // PNG, JPEG, safetensors, NumPy .npy/.npz; independent of the tensor layer.
         .target(name: "StyleGANIO", dependencies: ["CLibPNG", "CJPEG", "CZlib"], swiftSettings: optimizedSwift),
         // Layers, the mapping / synthesis / discriminator networks, weights files.
         .target(name: "StyleGANModel", dependencies: ["StyleGANTensor", "StyleGANIO"], swiftSettings: optimizedSwift),

@@ -128,8 +128,9 @@ public enum AtomicFile {
 
     /// Reads the whole file at `path` (memory-mapped when the system considers it
     /// safe). Throws `IOError.fileNotFound`, `.isDirectory` or `.readFailed`, each naming
-    /// `path`; a device, FIFO or socket is refused (`.readFailed`) without being opened.
-    public static func read(_ path: String) throws -> Data {
+    /// `path`; a device, FIFO or socket is refused (`.readFailed`) without being opened,
+    /// and so is a file larger than `maxBytes` (checked before reading).
+    public static func read(_ path: String, maxBytes: Int? = nil) throws -> Data {
         var info = stat()
         guard stat(path, &info) == 0 else {
             if errno == ENOENT || errno == ENOTDIR { throw IOError.fileNotFound(path: path) }
@@ -139,6 +140,9 @@ public enum AtomicFile {
         case S_IFREG: break
         case S_IFDIR: throw IOError.isDirectory(path: path)
         default: throw IOError.readFailed(path: path, reason: "not a regular file (a device, FIFO or socket)")
+        }
+        if let maxBytes, Int64(info.st_size) > Int64(maxBytes) {
+            throw IOError.readFailed(path: path, reason: "it is \(info.st_size) bytes, more than the limit of \(maxBytes)")
         }
         do {
             return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)

@@ -22,6 +22,10 @@ public enum IOError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidSafeTensors(path: String, tensor: String?, reason: String)
     /// A tensor was looked up by name and is not in the file.
     case missingTensor(path: String, name: String)
+    /// The data is not a NumPy `.npy` file or `.npz` archive this library reads, or a value
+    /// in it is refused (e.g. not finite). `entry` names the archive member the problem
+    /// belongs to, if any.
+    case invalidNumpy(path: String, entry: String?, reason: String)
     /// The caller passed a value that cannot be written (e.g. a pixel buffer whose size
     /// does not match the image dimensions, an unsupported storage dtype).
     case invalidArgument(path: String, reason: String)
@@ -34,7 +38,7 @@ public enum IOError: Error, CustomStringConvertible, Equatable, Sendable {
              let .invalidArgument(path, _), let .missingTensor(path, _):
             return path
         case let .imageTooLarge(path, _, _, _): return path
-        case let .invalidSafeTensors(path, _, _): return path
+        case let .invalidSafeTensors(path, _, _), let .invalidNumpy(path, _, _): return path
         }
     }
 
@@ -62,6 +66,10 @@ public enum IOError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .missingTensor(path, name):
             return "\(path): no tensor named \"\(name)\""
         case let .invalidArgument(path, reason):
+            return "\(path): \(reason)"
+        case let .invalidNumpy(path, entry?, reason):
+            return "\(path): entry \"\(entry)\": \(reason)"
+        case let .invalidNumpy(path, nil, reason):
             return "\(path): \(reason)"
         }
     }

@@ -20,6 +20,8 @@ Each corpus holds a few valid and a few broken inputs, every file well under 20 
                is tested against) and broken ones (missing / unknown / mis-shaped tensor,
                bad config JSON, out-of-range config, wrong format, lod out of range, bad
                checksum)
+  npy          the .npy and .npz fixtures of Tests/IOTests/Fixtures/numpy (numpy-made and
+               ours, valid and refused) plus truncated, mis-versioned and garbled variants
   pickle       tiny official-layout pickles built with tools/test_convert_official_pickle.py
                (protocols 0, 2, 4, 5) and hostile or broken ones (os.system payload,
                StyleGAN2 version, ProGAN, truncated, wrong structure, lod != 0, text)
@@ -280,8 +282,25 @@ def pickle_corpus():
     return files
 
 
+def npy_corpus():
+    files = {}
+    folder = os.path.join(IO_FIXTURES, "numpy")
+    for name in sorted(os.listdir(folder)):
+        data = fixture(os.path.join("numpy", name))
+        if len(data) <= 8192:                       # the target's max_len
+            files["fixture_" + name] = data
+    good = files["fixture_f4_2x3.npy"]
+    files["broken_truncated.npy"] = good[:-5]
+    files["broken_version9.npy"] = good[:6] + b"\x09\x00" + good[8:]
+    files["broken_header_garbage.npy"] = good[:10] + b"[" + good[11:]
+    files["broken_shape_huge.npy"] = good.replace(b"(2, 3), ", b"(2**62,),")
+    archive = files["fixture_savez.npz"]
+    files["broken_truncated.npz"] = archive[: len(archive) // 2]
+    return files
+
+
 TARGETS = {"png": png_corpus, "jpeg": jpeg_corpus, "safetensors": safetensors_corpus,
-           "weights": weights_corpus, "pickle": pickle_corpus}
+           "weights": weights_corpus, "npy": npy_corpus, "pickle": pickle_corpus}
 
 
 def main(argv):

@@ -5,7 +5,7 @@
 #   tools/fuzz/run.sh 0                             # build, run the seeds and crash inputs once
 #   FUZZ_TARGETS="jpeg weights" tools/fuzz/run.sh 600
 #
-# Targets: png jpeg safetensors weights (libFuzzer + AddressSanitizer, Swift and C built
+# Targets: png jpeg safetensors weights npy (libFuzzer + AddressSanitizer, Swift and C built
 # here with swiftc/clang from the Swift toolchain) and pickle (atheris, or a deterministic
 # mutation loop when atheris cannot be installed). Inputs in tools/fuzz/crashes/<target>-*
 # are replayed first, as regression inputs. Exits non-zero if any target crashes (or
@@ -19,7 +19,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 seconds=${1:-20}
-targets=${FUZZ_TARGETS:-png jpeg safetensors weights pickle}
+targets=${FUZZ_TARGETS:-png jpeg safetensors weights npy pickle}
 build=${FUZZ_BUILD_DIR:-$repo/.build-fuzz}
 case "$seconds" in ''|*[!0-9]*) echo "usage: $0 [SECONDS_PER_TARGET]" >&2; exit 2 ;; esac
 
@@ -37,7 +37,7 @@ clang="$(dirname "$swiftc")/clang"
 [ -x "$clang" ] || clang=$(command -v clang)
 
 needs_libfuzzer=0
-for t in $targets; do case "$t" in png|jpeg|safetensors|weights) needs_libfuzzer=1 ;; esac; done
+for t in $targets; do case "$t" in png|jpeg|safetensors|weights|npy) needs_libfuzzer=1 ;; esac; done
 
 if [ "$needs_libfuzzer" = 1 ]; then
     if [ "${FUZZ_SKIP_DEPS:-0}" != 1 ]; then
@@ -78,7 +78,7 @@ bin="$build/bin"
 obj="$build/obj"
 mkdir -p "$bin" "$obj" "$build/modules"
 swift_targets=()
-for t in $targets; do case "$t" in png|jpeg|safetensors|weights) swift_targets+=("$t") ;; esac; done
+for t in $targets; do case "$t" in png|jpeg|safetensors|weights|npy) swift_targets+=("$t") ;; esac; done
 
 stamp_of() {
     {
@@ -180,7 +180,7 @@ fi
 
 max_len() {
     case "$1" in
-        png|jpeg|safetensors) echo 8192 ;;
+        png|jpeg|safetensors|npy) echo 8192 ;;
         weights|pickle) echo 20480 ;;
     esac
 }
@@ -196,7 +196,7 @@ trap 'rm -rf "$STYLEGAN_FUZZ_SCRATCH"' EXIT
 status=0
 summary=()
 for t in $targets; do
-    case "$t" in png|jpeg|safetensors|weights|pickle) ;; *) echo "fuzz: unknown target '$t'" >&2; exit 2 ;; esac
+    case "$t" in png|jpeg|safetensors|weights|npy|pickle) ;; *) echo "fuzz: unknown target '$t'" >&2; exit 2 ;; esac
     work="$build/work/$t"
     artifacts="$build/crashes/$t"
     mkdir -p "$work/corpus" "$work/regressions" "$artifacts"
