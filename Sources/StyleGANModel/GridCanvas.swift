@@ -12,19 +12,26 @@ public struct GridCanvas {
     /// A canvas of `count` cells in `columns` columns (row-major), cells `spacing` pixels
     /// apart on `background`. Throws when it would exceed `maxPixels`.
     public init(cellWidth: Int, cellHeight: Int, count: Int, columns: Int, spacing: Int = 0, background: Float = 1) throws {
+        let (width, height) = try Self.checkedSize(cellWidth: cellWidth, cellHeight: cellHeight, count: count, columns: columns, spacing: spacing)
+        self.columns = max(1, min(columns, max(count, 1)))
+        self.cellWidth = cellWidth
+        self.cellHeight = cellHeight
+        self.spacing = spacing
+        image = RGBImage(width: width, height: height, fill: background)
+    }
+
+    /// The pixel size such a canvas would have, without allocating it; throws when it
+    /// would exceed `maxPixels` (or overflow).
+    public static func checkedSize(cellWidth: Int, cellHeight: Int, count: Int, columns: Int, spacing: Int = 0) throws -> (width: Int, height: Int) {
         let cols = max(1, min(columns, max(count, 1)))
         let rows = max(1, (count + cols - 1) / cols)
         let (width, widthOverflow) = cols.multipliedReportingOverflow(by: cellWidth + spacing)
         let (height, heightOverflow) = rows.multipliedReportingOverflow(by: cellHeight + spacing)
         let (pixels, pixelsOverflow) = width.multipliedReportingOverflow(by: height)
-        guard !widthOverflow, !heightOverflow, !pixelsOverflow, pixels <= Self.maxPixels else {
-            throw ConfigError("a grid of \(count) images of \(cellWidth)x\(cellHeight) in \(cols) columns is over the limit of \(Self.maxPixels) pixels (8192x8192); use fewer images or files per image")
+        guard !widthOverflow, !heightOverflow, !pixelsOverflow, pixels <= maxPixels else {
+            throw ConfigError("a grid of \(count) images of \(cellWidth)x\(cellHeight) in \(cols) columns is over the limit of \(maxPixels) pixels (8192x8192); use fewer images or files per image")
         }
-        self.columns = cols
-        self.cellWidth = cellWidth
-        self.cellHeight = cellHeight
-        self.spacing = spacing
-        image = RGBImage(width: cols * cellWidth + (cols - 1) * spacing, height: rows * cellHeight + (rows - 1) * spacing, fill: background)
+        return (width - spacing, height - spacing)
     }
 
     /// Copies `cell` (cellWidth × cellHeight) into cell `index`.

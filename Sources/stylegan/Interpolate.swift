@@ -4,24 +4,29 @@ import StyleGANIO
 import StyleGANModel
 import StyleGANTensor
 
-/// `stylegan interpolate`: a latent walk through seeds as numbered PNG frames.
+/// `stylegan interpolate`: a latent walk through seeds and latent files as numbered PNG frames.
 struct Interpolate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Render a smooth walk through the latents of several seeds as numbered PNG frames.",
+        abstract: "Render a smooth walk through keyframes (seeds and latent files) as numbered PNG frames.",
         discussion: """
         Examples:
-          stylegan interpolate --seeds 1,5,9 --frames-per-seed 60 --outdir frames/
-          stylegan interpolate --seeds 3,4 --space w --mode lerp --loop --outdir frames/
+          stylegan interpolate --keys 1,5,9 --frames-per-key 60 --outdir frames/
+          stylegan interpolate --keys 3,proj/projected_w.npy,17 --mode cubic --loop --outdir frames/
+          stylegan interpolate --keys 3,4 --space w --mode lerp --ease smooth --outdir frames/
         Frames are frame00000.png, frame00001.png, …; noise stays fixed across frames.
+        Keys from files are w, so a walk through files runs in w (the default then).
+        cubic is a Catmull-Rom curve through the keys (closed with --loop); --ease smooth
+        slows down at every key.
         """
     )
 
     @OptionGroup var model: WeightsOptions
-    @Option(help: "Seeds to pass through, in order (at least 2), e.g. 1,5,9.", transform: SeedList.parse) var seeds: [UInt32]
-    @Option(help: "Frames from one seed to the next.") var framesPerSeed = 60
-    @Option(help: "Interpolate in z (input latents) or w (mapped latents).") var space: LatentSpace = .z
-    @Option(help: "slerp (spherical) or lerp (linear).") var mode: LatentInterpolation = .slerp
-    @Flag(help: "Return to the first seed at the end (a seamless loop).") var loop = false
+    @Option(name: [.customLong("keys"), .customLong("seeds")], help: "Keyframes in order (at least 2): seeds and .npy/.npz files of w, e.g. 1,face.npy,9.", transform: LatentKeys.parse) var keys: [LatentSource]
+    @Option(name: [.customLong("frames-per-key"), .customLong("frames-per-seed")], help: "Frames from one key to the next.") var framesPerKey = 60
+    @Option(help: "Interpolate in z (input latents, seeds only) or w (mapped latents). Default: z for seeds only, w when a key is a file.") var space: LatentSpace?
+    @Option(help: "lerp (straight), slerp (spherical) or cubic (Catmull-Rom through the keys).") var mode: LatentInterpolation = .slerp
+    @Option(help: "linear (constant speed) or smooth (slow in and out at each key).") var ease: LatentEasing = .linear
+    @Flag(help: "Return to the first key at the end (a seamless loop).") var loop = false
     @OptionGroup var truncation: TruncationOptions
     @Option(help: "Frames per forward pass (default: as many as fit in about 1 GiB of activations, at most 16).") var batch: Int?
     @Option(help: "Frame rate in the printed ffmpeg command.") var fps = 30
@@ -33,44 +38,55 @@ struct Interpolate: ParsableCommand {
     static let maxFrames = 1_000_000
 
     func validate() throws {
-        let count = seeds.count
-        guard count >= 2 else { throw ValidationError("--seeds needs at least two seeds, got \(count)") }
-        guard (1...100_000).contains(framesPerSeed) else { throw ValidationError("--frames-per-seed must be in 1…100000") }
+        guard (1...100_000).contains(framesPerKey) else { throw ValidationError("--frames-per-key must be in 1…100000") }
         guard (1...1024).contains(batch ?? 1), (1...1000).contains(fps) else { throw ValidationError("--batch must be in 1…1024 and --fps in 1…1000") }
-        let frames = (loop ? count : count - 1) * framesPerSeed + (loop ? 0 : 1)
-        guard frames <= Self.maxFrames else {
-            throw ValidationError("the walk would have \(frames) frames, over the limit of \(Self.maxFrames): use fewer seeds or --frames-per-seed")
+        let hasFile = keys.contains { if case .file = $0 { return true } else { return false } }
+        if hasFile && space == .z { throw ValidationError("latent files hold w: use --space w with file keys") }
+        // Files hold at least one latent each, so the count is known for seeds-only walks
+        // and bounded below otherwise (checked exactly once the files are read).
+        try Self.checkFrames(keys: keys.count, framesPerKey: framesPerKey, loop: loop)
+    }
+
+    static func checkFrames(keys count: Int, framesPerKey: Int, loop: Bool) throws {
+        guard count >= 2 else { throw ValidationError("--keys needs at least two keyframes, got \(count)") }
+        let frames = (loop ? count : count - 1) * framesPerKey + (loop ? 0 : 1)
+        guard frames <= maxFrames else {
+            throw ValidationError("the walk would have \(frames) frames, over the limit of \(maxFrames): use fewer keys or --frames-per-key")
         }
     }
 
     func run() throws {
-        let seedList = seeds
         try OutputDirectory.prepare(outdir)
         let (g, path) = try model.loadGenerator()
-        // Key latents in the chosen space (w: mapped in batches).
-        var keys = seedList.map { g.latent(seed: $0) }
-        if space == .w {
-            keys = stride(from: 0, to: keys.count, by: 256).flatMap { start -> [[Float]] in
-                let chunk = Array(keys[start..<min(start + 256, keys.count)])
-                let w = withoutGradients { g.map(Tensor(shape: [chunk.count, g.config.latentSize], values: chunk.flatMap { $0 })) }
-                let d = w.shape[1]
-                return (0..<chunk.count).map { Array(w.scalars[($0 * d)..<(($0 + 1) * d)]) }
-            }
+        let hasFile = keys.contains { if case .file = $0 { return true } else { return false } }
+        let space = self.space ?? (hasFile ? .w : .z)
+        // Keys: z vectors, or whole dlatents [layers·D] (seeds truncated, files as given).
+        let keyVectors: [[Float]]
+        if space == .z {
+            keyVectors = keys.map { if case .seed(let s) = $0 { return g.latent(seed: s) } else { return [] } }
+        } else {
+            let dl = try g.dlatents(of: keys, psi: truncation.psi, filePsi: truncation.filePsi, cutoff: truncation.cutoff)
+            let size = g.config.numLayers * g.config.dlatentSize
+            let values = dl.scalars
+            keyVectors = (0..<dl.shape[0]).map { Array(values[($0 * size)..<(($0 + 1) * size)]) }
         }
+        try Self.checkFrames(keys: keyVectors.count, framesPerKey: framesPerKey, loop: loop)
         let batch = try renderBatch(self.batch, for: g)
-        let walk = LatentWalk(keys: keys, framesPerKey: framesPerSeed, loop: loop, mode: mode)
+        let walk = LatentWalk(keys: keyVectors, framesPerKey: framesPerKey, loop: loop, mode: mode, easing: ease)
         let r = g.config.resolution
         var canvas = strip ? try GridCanvas(cellWidth: r, cellHeight: r, count: walk.frameCount, columns: walk.frameCount) : nil
 
-        print("rendering \(walk.frameCount) frames from \(path) (\(space.rawValue)-space \(mode.rawValue))")
+        print("rendering \(walk.frameCount) frames from \(path) (\(space.rawValue)-space \(mode.rawValue), \(ease.rawValue) easing)")
         let writer = PNGWriter()
         var progress = Progress(total: walk.frameCount, label: "interpolate")
         for start in stride(from: 0, to: walk.frameCount, by: batch) {
             let chunk = (start..<min(start + batch, walk.frameCount)).map(walk.frame)   // frames made as they are rendered
             let images = withoutGradients { () -> Tensor in
-                let v = Tensor(shape: [chunk.count, chunk[0].count], values: chunk.flatMap { $0 })
-                let w = space == .z ? g.map(v) : v
-                return g.render(g.dlatents(from: w, psi: truncation.psi, cutoff: truncation.cutoff), noise: .constant)
+                if space == .z {
+                    let z = Tensor(shape: [chunk.count, g.config.latentSize], values: chunk.flatMap { $0 })
+                    return g.render(g.dlatents(from: g.map(z), psi: truncation.psi, cutoff: truncation.cutoff), noise: .constant)
+                }
+                return g.render(Tensor(shape: [chunk.count, g.config.numLayers, g.config.dlatentSize], values: chunk.flatMap { $0 }), noise: .constant)
             }
             for (k, image) in ImageConversion.images(from: images).enumerated() {
                 if canvas != nil { canvas!.place(image, at: start + k); continue }
@@ -91,3 +107,4 @@ struct Interpolate: ParsableCommand {
 
 enum LatentSpace: String, ExpressibleByArgument, CaseIterable { case z, w }
 extension LatentInterpolation: ExpressibleByArgument {}
+extension LatentEasing: ExpressibleByArgument {}

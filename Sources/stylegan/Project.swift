@@ -70,10 +70,11 @@ struct Project: ParsableCommand {
         }
         let image = ImageConversion.images(from: projector.image())[0]
         try PNG.write(image, to: "\(outdir)/projected.png")
+        try LatentFile.writeW(projector.dlatents, to: "\(outdir)/projected_w.npy")
         let fitted = ProjectionLoss.psnr(ImageConversion.tensor(from: [image]), targetTensor)
         // Rendering the latent alone uses the model's stored noise, not the fitted maps.
         let alone = ProjectionLoss.psnr(g.render(projector.dlatents), targetTensor)
-        print("wrote \(outdir)/target.png and projected.png: PSNR \(String(format: "%.2f", fitted)) dB (\(String(format: "%.2f", alone)) dB rendered from the latent with the model's own noise)")
+        print("wrote \(outdir)/target.png, projected.png and projected_w.npy: PSNR \(String(format: "%.2f", fitted)) dB (\(String(format: "%.2f", alone)) dB rendered from the latent with the model's own noise)")
     }
 }
 

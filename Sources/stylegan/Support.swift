@@ -151,10 +151,30 @@ extension Progress {
     }
 }
 
+/// Seeds and latent files mixed in one list, e.g. `3,face.npy,10-12` (a file adds each
+/// of its w rows).
+enum LatentKeys {
+    static func parse(_ text: String) throws -> [LatentSource] {
+        var keys: [LatentSource] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let item = String(part).trimmingCharacters(in: .whitespaces)
+            if LatentSource.isLatentFile(item) { keys.append(.file(item)); continue }
+            keys += try SeedList.parse(item).map(LatentSource.seed)
+            guard keys.count <= 100_000 else { throw ValidationError("'\(text)' asks for more than 100000 images") }
+        }
+        return keys
+    }
+}
+
 /// Truncation options shared by the sampling commands.
 struct TruncationOptions: ParsableArguments {
-    @Option(help: "Truncation ψ in [-1, 2]; 1 disables truncation.")
-    var psi: Float = 0.7
+    @Option(name: .customLong("psi"), help: "Truncation ψ in [-1, 2]; 1 disables truncation (default 0.7 for seeds; w read from a file is truncated only when --psi is given).")
+    var explicitPsi: Float?
+
+    /// ψ for latents drawn from seeds (or z files).
+    var psi: Float { explicitPsi ?? 0.7 }
+    /// ψ for w read from files: untouched unless asked.
+    var filePsi: Float { explicitPsi ?? 1 }
 
     @Option(help: "Truncate only the first N synthesis layers (default: the model's cutoff, 8 officially).")
     var cutoff: Int?
