@@ -23,7 +23,7 @@ kimg=$(basename "$snapshot" .safetensors | sed 's/network-snapshot-0*//')
     --meta "trained_kimg=${kimg:-0}" --meta "training_data=UTKFace aligned & cropped, 64x64 (non-commercial research use only)"
 "$bin" generate --weights weights/faces64.safetensors --seeds 0-63 --psi 0.7 --grid --columns 8 --outdir /tmp/bundle-grid
 cp /tmp/bundle-grid/grid.png weights/samples-psi0.7.png
-"$bin" interpolate --weights weights/faces64.safetensors --seeds 1,2 --frames-per-seed 9 --strip --outdir /tmp/bundle-walk
+"$bin" interpolate --weights weights/faces64.safetensors --keys 1,2 --frames-per-key 9 --strip --outdir /tmp/bundle-walk
 cp /tmp/bundle-walk/strip.png weights/interpolation.png
 # SWD table (markdown) for the last four snapshots, and the real-vs-real floor.
 row() {   # label, then `metrics swd` output on stdin -> | label | 64 | 32 | 16 | avg |
