@@ -63,7 +63,7 @@ let package = Package(
             name: "stylegan-bench",
             dependencies: ["StyleGANTensor", "StyleGANModel", "StyleGANTraining", "StyleGANIO", "CKernels"],
             path: "Benchmarks",
-            exclude: ["compare-pytorch.sh"]
+            exclude: ["compare-pytorch.sh", "projection-psnr.sh"]
         ),
 
         .testTarget(name: "KernelTests", dependencies: ["CKernels", "StyleGANTensor"]),

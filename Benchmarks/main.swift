@@ -1,6 +1,6 @@
 // stylegan-bench: measures the machine's GEMM throughput, then the conv2d / upfirdn2d
 // kernels, the generator forward pass and one training iteration against it.
-// Run with `swift run -c release stylegan-bench [--threads N] [--suite conv,fir,generator,training]
+// Run with `swift run -c release stylegan-bench [--threads N] [--suite conv,fir,generator,training,projection]
 // [--filter TEXT]` (or STYLEGAN_THREADS=N); N <= 0 means one thread per core.
 import CKernels
 import StyleGANModel
@@ -115,14 +115,15 @@ let gemmGflops = gemmFlops / gemmTime / 1e9
 print("sgemm \(gemmN)^3: \(fmt(gemmTime * 1e3, 1)) ms, \(fmt(gemmGflops, 1)) GFLOP/s")
 print("")
 
-// MARK: - Suites (`--suite conv,fir,generator,training`; default: all)
+// MARK: - Suites (`--suite conv,fir,generator,training,projection`; default: all)
 
 let suites: Set<String> = {
     let args = CommandLine.arguments
     if let i = args.firstIndex(of: "--suite"), i + 1 < args.count { return Set(args[i + 1].split(separator: ",").map(String.init)) }
-    return ["conv", "fir", "generator", "training"]
+    return ["conv", "fir", "generator", "training", "projection"]
 }()
 if suites.contains("conv") { runConvSuite(gemmGflops: gemmGflops) }
 if suites.contains("fir") { runUpfirdnSuite() }
 if suites.contains("generator") { runGeneratorSuite(gemmGflops: gemmGflops) }
 if suites.contains("training") { runTrainingSuite() }
+if suites.contains("projection") { runProjectionSuite() }
