@@ -70,11 +70,8 @@ struct Generate: ParsableCommand {
 
     private func render(_ g: Generator, _ seeds: [UInt32]) -> [RGBImage] {
         let z = Tensor(shape: [seeds.count, g.config.latentSize], values: seeds.flatMap { g.latent(seed: $0) })
-        let mode: NoiseMode = noise == .const ? .constant : .random(seeds: seeds.map(UInt64.init))
-        return ImageConversion.images(from: g.generate(z, psi: truncation.psi, cutoff: truncation.cutoff, noise: mode))
+        return ImageConversion.images(from: g.generate(z, psi: truncation.psi, cutoff: truncation.cutoff, noise: noise.mode(seeds: seeds)))
     }
 }
 
-enum NoiseChoice: String, ExpressibleByArgument, CaseIterable {
-    case const, random
-}
+extension NoiseChoice: ExpressibleByArgument {}

@@ -89,5 +89,5 @@ struct Interpolate: ParsableCommand {
     }
 }
 
-enum LatentSpace: String, ExpressibleByArgument, CaseIterable { case z, w }
+extension LatentSpace: ExpressibleByArgument {}
 extension LatentInterpolation: ExpressibleByArgument {}

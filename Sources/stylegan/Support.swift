@@ -52,12 +52,18 @@ struct WeightsOptions: ParsableArguments {
 
     /// Loads the generator to sample from (the EMA one when the file has it).
     func loadGenerator() throws -> (Generator, String) {
+        let (g, _, path) = try loadSampling()
+        return (g, path)
+    }
+
+    /// The generator to sample from, the file's metadata and its path.
+    func loadSampling() throws -> (generator: Generator, metadata: [String: String], path: String) {
         guard let path = weights ?? Self.bundledPath() else {
             throw CLIError("no --weights given and the bundled model \(Self.bundledName) was not found")
         }
         let model = try ModelWeights.load(path: path)
         guard let g = model.samplingGenerator else { throw CLIError("\(path): holds no generator (G or Gs)") }
-        return (g, path)
+        return (g, model.metadata, path)
     }
 }
 
@@ -154,7 +160,8 @@ struct TruncationOptions: ParsableArguments {
     var cutoff: Int?
 
     func validate() throws {
-        guard psi.isFinite, (-1...2).contains(psi) else { throw ValidationError("--psi must be within [-1, 2], got \(psi)") }
+        let range = StyleGANConfig.Limits.truncationPsi
+        guard psi.isFinite, range.contains(psi) else { throw ValidationError("--psi must be within [\(range.lowerBound), \(range.upperBound)], got \(psi)") }
         if let cutoff, cutoff < 0 { throw ValidationError("--cutoff must be ≥ 0, got \(cutoff)") }
     }
 }
