@@ -4,7 +4,6 @@ import HummingbirdTesting
 import StyleGANIO
 import StyleGANModel
 import StyleGANServer
-import StyleGANTensor
 import XCTest
 
 /// A tiny random 16×16 model (6 style layers, latent 8), written to a temp dir and
@@ -14,9 +13,11 @@ enum TinyModel {
         var c = StyleGANConfig()
         c.resolution = 16; c.latentSize = 8; c.dlatentSize = 8; c.mappingFmaps = 8; c.mappingLayers = 2
         c.fmapBase = 32; c.fmapMax = 8
-        let g = Generator(config: c, seed: 7)
-        let noise = Tensor.randomNormal([g.params.count], seed: 8, scale: 0.3)
-        g.params.flat.withMutableData { $0.baseAddress!.update(from: noise.data, count: noise.count) }
+        let g = Generator(config: c, seed: 7)   // the official initialisation: faces differ by seed
+        // Noise strengths start at zero: made non-zero so `noise=random` shows.
+        for (spec, t) in zip(g.params.specs, g.params.tensors) where spec.name.hasSuffix("Noise/weight") {
+            t.withMutableData { $0.update(repeating: 0.5) }
+        }
         var weights = ModelWeights(config: c, emaGenerator: g)
         weights.metadata["note"] = "tiny test model"
         let path = "\(dir)/tiny.safetensors"

@@ -27,8 +27,14 @@ final class ServerTests: XCTestCase {
 
     private static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
+    /// PNG bytes that print short in a failed assertion.
+    struct PNGBytes: Equatable, CustomStringConvertible {
+        let bytes: [UInt8]
+        var description: String { "PNG of \(bytes.count) bytes, hash \(bytes.reduce(UInt64(14695981039346656037)) { ($0 ^ UInt64($1)) &* 1099511628211 })" }
+    }
+
     /// GETs `uri` and checks it is a 16×16 PNG; returns its bytes.
-    private static func png(_ client: any TestClientProtocol, _ uri: String, file: StaticString = #filePath, line: UInt = #line) async throws -> [UInt8] {
+    private static func png(_ client: any TestClientProtocol, _ uri: String, file: StaticString = #filePath, line: UInt = #line) async throws -> PNGBytes {
         try await client.execute(uri: uri, method: .get) { response in
             XCTAssertEqual(response.status, .ok, "\(uri): \(response.text)", file: file, line: line)
             XCTAssertEqual(response.headers[.contentType], "image/png", uri, file: file, line: line)
@@ -37,7 +43,7 @@ final class ServerTests: XCTestCase {
             let size = try PNG.dimensions(Data(bytes))
             XCTAssertEqual(size.width, 16, uri, file: file, line: line)
             XCTAssertEqual(size.height, 16, uri, file: file, line: line)
-            return bytes
+            return PNGBytes(bytes: bytes)
         }
     }
 
@@ -94,7 +100,7 @@ final class ServerTests: XCTestCase {
             let noisy = try await Self.png(client, "/api/image?seed=5&noise=random")
             XCTAssertNotEqual(five, noisy)
             let top = try await Self.png(client, "/api/image?seed=4294967295&psi=-1&cutoff=0")
-            XCTAssertEqual(top.count > 0, true)
+            XCTAssertNotEqual(top, five)
         }
     }
 
@@ -117,14 +123,18 @@ final class ServerTests: XCTestCase {
     func testInterpolateWalksBetweenTheSeeds() async throws {
         try await withServer { client in
             let mid = try await Self.png(client, "/api/interpolate?from=1&to=2&t=0.5&mode=slerp&space=z")
-            XCTAssertEqual(mid, try await Self.png(client, "/api/interpolate?from=1&to=2&t=0.5&mode=slerp&space=z"))
-            XCTAssertEqual(mid, try await Self.png(client, "/api/interpolate?from=1&to=2"), "defaults: t 0.5, slerp, z")
+            let again = try await Self.png(client, "/api/interpolate?from=1&to=2&t=0.5&mode=slerp&space=z")
+            XCTAssertEqual(mid, again)
+            let defaults = try await Self.png(client, "/api/interpolate?from=1&to=2")
+            XCTAssertEqual(mid, defaults, "defaults: t 0.5, slerp, z")
             let start = try await Self.png(client, "/api/interpolate?from=1&to=2&t=0&mode=lerp&space=z")
-            XCTAssertEqual(start, try await Self.png(client, "/api/image?seed=1"), "lerp at t 0 is the first face")
+            let first = try await Self.png(client, "/api/image?seed=1")
+            XCTAssertEqual(start, first, "lerp at t 0 is the first face")
             let startW = try await Self.png(client, "/api/interpolate?from=1&to=2&t=0&mode=lerp&space=w")
             XCTAssertEqual(startW, start, "in w too")
             XCTAssertNotEqual(mid, start)
-            XCTAssertNotEqual(mid, try await Self.png(client, "/api/interpolate?from=1&to=2&t=0.5&mode=lerp&space=w"))
+            let midW = try await Self.png(client, "/api/interpolate?from=1&to=2&t=0.5&mode=lerp&space=w")
+            XCTAssertNotEqual(mid, midW)
         }
     }
 
