@@ -56,18 +56,23 @@ public final class Explorer: @unchecked Sendable {   // immutable after init; re
 
 /// The model as `/api/info` describes it.
 public struct ModelInfo: Encodable, Sendable {
+    /// Width and height of every image, in pixels.
     public let resolution: Int
     /// Synthesis layers (style inputs), 2·log2(resolution) − 2.
     public let layers: Int
+    /// Length of z (the seed's latent) and of w (a style).
     public let latentSize: Int
     public let dlatentSize: Int
     /// Level of detail the model renders at (0 for a finished model).
     public let lod: Float
+    /// Default ψ and cutoff (the model's own) and the ranges the API accepts.
     public let truncation: TruncationInfo
     /// The named style ranges this model accepts, as [first, last] layer.
     public let styles: [String: [Int]]
+    /// The weights file.
     public let file: FileInfo
 
+    /// Truncation defaults and limits; ranges as [lowest, highest].
     public struct TruncationInfo: Encodable, Sendable {
         public let psi: Float
         public let cutoff: Int
@@ -75,9 +80,11 @@ public struct ModelInfo: Encodable, Sendable {
         public let cutoffRange: [Int]
     }
 
+    /// The weights file's name and `__metadata__` (less format, config, lod and checksum).
     public struct FileInfo: Encodable, Sendable {
         /// The file's name, without its directory.
         public let name: String
+        /// Metadata entries such as `trained_kimg` or a snapshot's training options.
         public let metadata: [String: String]
     }
 

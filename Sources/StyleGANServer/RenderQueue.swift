@@ -21,10 +21,12 @@ public final class RenderQueue: @unchecked Sendable {   // state guarded by `con
     private var jobs: [() -> Void] = []
     private var running = false
 
-    public init(capacity: Int) {
+    /// `setUp` runs once on the render thread before any job: per-thread settings such as
+    /// the kernels' thread count (`Threads.configure`), which OpenMP keeps per thread.
+    public init(capacity: Int, setUp: @escaping @Sendable () -> Void = {}) {
         precondition(capacity >= 1, "RenderQueue: capacity \(capacity) < 1")
         self.capacity = capacity
-        let thread = Thread { self.work() }   // holds the queue: it lives as long as the process
+        let thread = Thread { setUp(); self.work() }   // holds the queue: it lives as long as the process
         thread.name = "stylegan-render"
         thread.stackSize = 8 << 20
         thread.start()

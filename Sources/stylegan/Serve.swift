@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import StyleGANModel
 import StyleGANServer
+import StyleGANTensor
 
 /// `stylegan serve`: the latent-space explorer in the browser.
 struct Serve: ParsableCommand {
@@ -33,7 +34,8 @@ struct Serve: ParsableCommand {
     func run() throws {
         let (g, metadata, path) = try model.loadSampling()
         let explorer = Explorer(generator: g, fileName: URL(fileURLWithPath: path).lastPathComponent, metadata: metadata)
-        let server = ExplorerServer(explorer: explorer, queue: RenderQueue(capacity: queue))
+        let threads = Threads.current   // as --threads set it on this thread; the render thread needs its own copy
+        let server = ExplorerServer(explorer: explorer, queue: RenderQueue(capacity: queue) { _ = Threads.configure(threads) })
         let r = g.config.resolution
         let app = server.application(host: host, port: port) { bound in
             print("serving \(r)x\(r) model \(path) at http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/ (Ctrl-C stops)")
