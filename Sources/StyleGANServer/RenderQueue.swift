@@ -18,7 +18,9 @@ public final class RenderQueue: @unchecked Sendable {   // state guarded by `con
     /// Jobs queued or running at once (at least 1).
     public let capacity: Int
     private let condition = NSCondition()
-    private var jobs: [() -> Void] = []
+    /// Each job renders and returns the resumption of its caller, called once the job no
+    /// longer counts as pending (so a caller that resumes sees its slot free).
+    private var jobs: [() -> () -> Void] = []
     private var running = false
 
     /// `setUp` runs once on the render thread before any job: per-thread settings such as
@@ -48,7 +50,10 @@ public final class RenderQueue: @unchecked Sendable {   // state guarded by `con
                 continuation.resume(throwing: Full(capacity: capacity))
                 return
             }
-            jobs.append { continuation.resume(with: Result { try job() }) }
+            jobs.append {
+                let result = Result { try job() }
+                return { continuation.resume(with: result) }
+            }
             condition.signal()
         }
     }
@@ -57,12 +62,15 @@ public final class RenderQueue: @unchecked Sendable {   // state guarded by `con
     private func work() {
         while true {
             condition.lock()
-            running = false
             while jobs.isEmpty { condition.wait() }
             let job = jobs.removeFirst()
             running = true
             condition.unlock()
-            job()
+            let resume = job()
+            condition.lock()
+            running = false
+            condition.unlock()
+            resume()
         }
     }
 }
