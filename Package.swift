@@ -22,6 +22,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // OpenBLAS (OpenMP build) and libpng from Debian's -dev packages.
@@ -51,11 +52,19 @@ let package = Package(
         .target(name: "StyleGANTraining", dependencies: ["StyleGANModel", "StyleGANTensor", "StyleGANIO"],
                 swiftSettings: optimizedSwift),
 
+        // `stylegan serve`: HTTP routes, the serial render queue and the embedded page.
+        .target(
+            name: "StyleGANServer",
+            dependencies: ["StyleGANModel", "StyleGANTensor", "StyleGANIO", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: optimizedSwift
+        ),
+
         .executableTarget(
             name: "stylegan",
             dependencies: [
-                "StyleGANTensor", "StyleGANIO", "StyleGANModel", "StyleGANTraining",
+                "StyleGANTensor", "StyleGANIO", "StyleGANModel", "StyleGANTraining", "StyleGANServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: optimizedSwift
         ),
@@ -63,7 +72,7 @@ let package = Package(
             name: "stylegan-bench",
             dependencies: ["StyleGANTensor", "StyleGANModel", "StyleGANTraining", "StyleGANIO", "CKernels"],
             path: "Benchmarks",
-            exclude: ["compare-pytorch.sh", "projection-psnr.sh"]
+            exclude: ["compare-pytorch.sh", "projection-psnr.sh", "serve-load.py"]
         ),
 
         .testTarget(name: "KernelTests", dependencies: ["CKernels", "StyleGANTensor"]),
@@ -72,6 +81,11 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["StyleGANTraining"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["StyleGANModel", "stylegan",
                                                      .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "ServerTests", dependencies: [
+            "StyleGANServer", "StyleGANModel", "StyleGANIO", "StyleGANTensor", "stylegan",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "IOTests", dependencies: ["StyleGANIO"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -60,6 +60,10 @@ public enum LatentEasing: String, CaseIterable, Sendable {
     public func callAsFunction(_ t: Float) -> Float { self == .linear ? t : t * t * (3 - 2 * t) }
 }
 
+/// Where a latent walk interpolates: z (the inputs, mapped after interpolation) or w
+/// (the mapped latents).
+public enum LatentSpace: String, CaseIterable, Sendable { case z, w }
+
 /// A walk through key latents, `framesPerKey` frames from each key to the next (and back
 /// to the first when `loop`), computed one frame at a time so a long walk costs no
 /// memory up front. Keys are flat vectors (z, w, or a whole [layers, D] dlatent).

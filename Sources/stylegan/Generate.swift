@@ -114,6 +114,4 @@ struct Generate: ParsableCommand {
     }
 }
 
-enum NoiseChoice: String, ExpressibleByArgument, CaseIterable {
-    case const, random
-}
+extension NoiseChoice: ExpressibleByArgument {}

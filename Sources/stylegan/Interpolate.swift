@@ -105,6 +105,6 @@ struct Interpolate: ParsableCommand {
     }
 }
 
-enum LatentSpace: String, ExpressibleByArgument, CaseIterable { case z, w }
+extension LatentSpace: ExpressibleByArgument {}
 extension LatentInterpolation: ExpressibleByArgument {}
 extension LatentEasing: ExpressibleByArgument {}

@@ -9,7 +9,7 @@ struct StyleGANCommand: ParsableCommand {
         commandName: "stylegan",
         abstract: "StyleGAN (v1) on the CPU: generate faces, walk the latent space, train, inspect weights.",
         version: "0.6.0",
-        subcommands: [Generate.self, Interpolate.self, Mix.self, Project.self, Train.self, Metrics.self, Inspect.self, Export.self, Info.self]
+        subcommands: [Generate.self, Interpolate.self, Mix.self, Project.self, Serve.self, Train.self, Metrics.self, Inspect.self, Export.self, Info.self]
     )
 
     /// Line-buffers stdout before parsing, so a long run's log lines reach a redirected

@@ -56,6 +56,12 @@ struct WeightsOptions: ParsableArguments {
         return (model.samplingGenerator!, path)
     }
 
+    /// The generator to sample from, the file's metadata and its path.
+    func loadSampling() throws -> (generator: Generator, metadata: [String: String], path: String) {
+        let (model, path) = try loadModel()
+        return (model.samplingGenerator!, model.metadata, path)
+    }
+
     /// Loads every network in the file; it must hold a generator.
     func loadModel() throws -> (ModelWeights, String) {
         guard let path = weights ?? Self.bundledPath() else {
@@ -180,7 +186,8 @@ struct TruncationOptions: ParsableArguments {
     var cutoff: Int?
 
     func validate() throws {
-        guard psi.isFinite, (-1...2).contains(psi) else { throw ValidationError("--psi must be within [-1, 2], got \(psi)") }
+        let range = StyleGANConfig.Limits.truncationPsi
+        guard psi.isFinite, range.contains(psi) else { throw ValidationError("--psi must be within [\(range.lowerBound), \(range.upperBound)], got \(psi)") }
         if let cutoff, cutoff < 0 { throw ValidationError("--cutoff must be ≥ 0, got \(cutoff)") }
     }
 }

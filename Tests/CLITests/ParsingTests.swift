@@ -20,4 +20,14 @@ final class ParsingTests: XCTestCase {
             XCTAssertTrue(StyleGANCommand.message(for: error).contains("does not parse at '3-1'"), StyleGANCommand.message(for: error))
         }
     }
+
+    func testServeBindsLoopbackByDefaultAndChecksItsNumbers() throws {
+        let serve = try XCTUnwrap(try StyleGANCommand.parseAsRoot(["serve"]) as? Serve)
+        XCTAssertEqual(serve.host, "127.0.0.1")
+        XCTAssertEqual(serve.port, 8080)
+        XCTAssertEqual(serve.queue, 8)
+        for bad in [["--port", "65536"], ["--port", "-1"], ["--queue", "0"], ["--queue", "2000"]] {
+            XCTAssertThrowsError(try StyleGANCommand.parseAsRoot(["serve"] + bad), "\(bad)")
+        }
+    }
 }

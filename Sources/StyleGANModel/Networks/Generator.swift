@@ -9,6 +9,15 @@ public enum NoiseMode: Sendable, Equatable {
     case random(seeds: [UInt64])
 }
 
+/// Noise as the command line and the server name it: `const` (the stored maps) or
+/// `random` (maps drawn from each image's seed).
+public enum NoiseChoice: String, CaseIterable, Sendable {
+    case const, random
+
+    /// The noise mode for a batch of images of `seeds`.
+    public func mode(seeds: [UInt32]) -> NoiseMode { self == .const ? .constant : .random(seeds: seeds.map(UInt64.init)) }
+}
+
 /// The style-based generator: mapping + synthesis, the tracked average w̄ (`dlatent_avg`),
 /// truncation and style mixing. Parameters live in one `ParameterSet` with names
 /// `mapping/…` and `synthesis/…`; w̄ and the noise maps are non-trainable buffers.

@@ -1,0 +1,227 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import StyleGANIO
+import StyleGANModel
+import StyleGANServer
+import XCTest
+
+/// Every endpoint in process (HummingbirdTesting's router framework, no socket), on a
+/// tiny 16×16 model.
+final class ServerTests: XCTestCase {
+    nonisolated(unsafe) static var shared: Explorer?
+
+    private func explorer() throws -> Explorer {
+        if let e = Self.shared { return e }
+        let e = try TinyModel.explorer()
+        Self.shared = e
+        return e
+    }
+
+    /// Runs `body` against a server on the tiny model with a queue of `capacity`.
+    private func withServer(queue: RenderQueue? = nil,
+                            _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let server = ExplorerServer(explorer: try explorer(), queue: queue ?? RenderQueue(capacity: 4))
+        try await Application(router: server.router()).test(.router, body)
+    }
+
+    private static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    /// PNG bytes that print short in a failed assertion.
+    struct PNGBytes: Equatable, CustomStringConvertible {
+        let bytes: [UInt8]
+        var description: String { "PNG of \(bytes.count) bytes, hash \(bytes.reduce(UInt64(14695981039346656037)) { ($0 ^ UInt64($1)) &* 1099511628211 })" }
+    }
+
+    /// GETs `uri` and checks it is a 16×16 PNG; returns its bytes.
+    private static func png(_ client: any TestClientProtocol, _ uri: String, file: StaticString = #filePath, line: UInt = #line) async throws -> PNGBytes {
+        try await client.execute(uri: uri, method: .get) { response in
+            XCTAssertEqual(response.status, .ok, "\(uri): \(response.text)", file: file, line: line)
+            XCTAssertEqual(response.headers[.contentType], "image/png", uri, file: file, line: line)
+            let bytes = response.bytes
+            XCTAssertEqual(Array(bytes.prefix(8)), pngSignature, uri, file: file, line: line)
+            let size = try PNG.dimensions(Data(bytes))
+            XCTAssertEqual(size.width, 16, uri, file: file, line: line)
+            XCTAssertEqual(size.height, 16, uri, file: file, line: line)
+            return PNGBytes(bytes: bytes)
+        }
+    }
+
+    /// GETs `uri` and checks the status and a one-line JSON `{"error": "..."}` body; returns the message.
+    @discardableResult
+    private static func error(_ client: any TestClientProtocol, _ uri: String, _ status: HTTPResponse.Status,
+                              method: HTTPRequest.Method = .get, file: StaticString = #filePath, line: UInt = #line) async throws -> String {
+        try await client.execute(uri: uri, method: method) { response in
+            XCTAssertEqual(response.status, status, "\(uri): \(response.text)", file: file, line: line)
+            XCTAssertEqual(response.headers[.contentType], "application/json; charset=utf-8", uri, file: file, line: line)
+            let text = response.text
+            XCTAssertEqual(text.split(separator: "\n").count, 1, "\(uri): not one line: \(text)", file: file, line: line)
+            let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+            XCTAssertEqual(object?.count, 1, "\(uri): \(text)", file: file, line: line)
+            let message = object?["error"] as? String ?? ""
+            XCTAssertFalse(message.isEmpty, "\(uri): \(text)", file: file, line: line)
+            return message
+        }
+    }
+
+    func testInfoDescribesTheModel() async throws {
+        try await withServer { client in
+            try await client.execute(uri: "/api/info", method: .get) { response in
+                XCTAssertEqual(response.status, .ok)
+                XCTAssertEqual(response.headers[.contentType], "application/json; charset=utf-8")
+                let info = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [String: Any])
+                XCTAssertEqual(info["resolution"] as? Int, 16)
+                XCTAssertEqual(info["layers"] as? Int, 6)
+                XCTAssertEqual(info["latentSize"] as? Int, 8)
+                let truncation = try XCTUnwrap(info["truncation"] as? [String: Any])
+                XCTAssertEqual((truncation["psi"] as? Double).map { Float($0) }, 0.7)
+                XCTAssertEqual(truncation["cutoff"] as? Int, 6)   // the default 8, within this model's 6 layers
+                XCTAssertEqual(truncation["psiRange"] as? [Double], [-1, 2])
+                let file = try XCTUnwrap(info["file"] as? [String: Any])
+                XCTAssertEqual(file["name"] as? String, "tiny.safetensors")
+                XCTAssertEqual((file["metadata"] as? [String: String])?["note"], "tiny test model")
+                XCTAssertEqual((info["styles"] as? [String: [Int]])?["fine"], nil)   // 8-… does not exist in 6 layers
+                XCTAssertEqual((info["styles"] as? [String: [Int]])?["coarse"], [0, 3])
+            }
+        }
+    }
+
+    func testImageIsAPNGOfTheSeedAndDeterministic() async throws {
+        try await withServer { client in
+            let five = try await Self.png(client, "/api/image?seed=5&psi=0.7&cutoff=6&noise=const")
+            let again = try await Self.png(client, "/api/image?seed=5&psi=0.7&cutoff=6&noise=const")
+            XCTAssertEqual(five, again, "same request, same bytes")
+            let defaults = try await Self.png(client, "/api/image?seed=5")
+            XCTAssertEqual(five, defaults, "defaults are the model's ψ 0.7 and cutoff")
+            let six = try await Self.png(client, "/api/image?seed=6")
+            XCTAssertNotEqual(five, six, "different seeds, different images")
+            let untruncated = try await Self.png(client, "/api/image?seed=5&psi=1")
+            XCTAssertNotEqual(five, untruncated)
+            let noisy = try await Self.png(client, "/api/image?seed=5&noise=random")
+            XCTAssertNotEqual(five, noisy)
+            let top = try await Self.png(client, "/api/image?seed=4294967295&psi=-1&cutoff=0")
+            XCTAssertNotEqual(top, five)
+        }
+    }
+
+    func testMixTakesTheColumnStyles() async throws {
+        try await withServer { client in
+            let coarse = try await Self.png(client, "/api/mix?row=1&col=2&styles=0-3&psi=0.7")
+            let named = try await Self.png(client, "/api/mix?row=1&col=2&styles=coarse")
+            XCTAssertEqual(coarse, named, "coarse is 0-3")
+            let all = try await Self.png(client, "/api/mix?row=1&col=2&styles=0-5")
+            let column = try await Self.png(client, "/api/image?seed=2")
+            XCTAssertEqual(all, column, "every layer from the column is the column's face")
+            let none = try await Self.png(client, "/api/mix?row=1&col=1&styles=2-4")
+            let row = try await Self.png(client, "/api/image?seed=1")
+            XCTAssertEqual(none, row, "mixing a face with itself changes nothing")
+            XCTAssertNotEqual(coarse, row)
+            XCTAssertNotEqual(coarse, column)
+        }
+    }
+
+    func testInterpolateWalksBetweenTheSeeds() async throws {
+        try await withServer { client in
+            let mid = try await Self.png(client, "/api/interpolate?from=1&to=2&t=0.5&mode=slerp&space=z")
+            let again = try await Self.png(client, "/api/interpolate?from=1&to=2&t=0.5&mode=slerp&space=z")
+            XCTAssertEqual(mid, again)
+            let defaults = try await Self.png(client, "/api/interpolate?from=1&to=2")
+            XCTAssertEqual(mid, defaults, "defaults: t 0.5, slerp, z")
+            let start = try await Self.png(client, "/api/interpolate?from=1&to=2&t=0&mode=lerp&space=z")
+            let first = try await Self.png(client, "/api/image?seed=1")
+            XCTAssertEqual(start, first, "lerp at t 0 is the first face")
+            let startW = try await Self.png(client, "/api/interpolate?from=1&to=2&t=0&mode=lerp&space=w")
+            XCTAssertEqual(startW, start, "in w too")
+            XCTAssertNotEqual(mid, start)
+            let midW = try await Self.png(client, "/api/interpolate?from=1&to=2&t=0.5&mode=lerp&space=w")
+            XCTAssertNotEqual(mid, midW)
+        }
+    }
+
+    func testBadParametersAreRefusedWithOneLineJSON() async throws {
+        try await withServer { client in
+            let bad = [
+                "/api/image", "/api/image?seed=", "/api/image?seed=-1", "/api/image?seed=4294967296", "/api/image?seed=abc",
+                "/api/image?seed=1.5", "/api/image?seed=1&psi=2.01", "/api/image?seed=1&psi=-1.5", "/api/image?seed=1&psi=nan",
+                "/api/image?seed=1&psi=inf", "/api/image?seed=1&psi=1e99", "/api/image?seed=1&cutoff=7", "/api/image?seed=1&cutoff=-1",
+                "/api/image?seed=1&noise=loud", "/api/image?seed=1&colour=red", "/api/image?seed=1&seed=2",
+                "/api/mix?row=1", "/api/mix?row=1&col=2&styles=fine", "/api/mix?row=1&col=2&styles=3-1",
+                "/api/mix?row=1&col=2&styles=4-6", "/api/mix?row=1&col=2&styles=everything", "/api/mix?row=1&col=x",
+                "/api/interpolate?from=1", "/api/interpolate?from=1&to=2&t=1.01", "/api/interpolate?from=1&to=2&t=-0.1",
+                "/api/interpolate?from=1&to=2&mode=cubic", "/api/interpolate?from=1&to=2&space=v",
+            ]
+            for uri in bad { try await Self.error(client, uri, .badRequest) }
+            let message = try await Self.error(client, "/api/image?seed=1&psi=3", .badRequest)
+            XCTAssertEqual(message, "psi must be a number in [-1.0, 2.0], got '3'")
+            let layers = try await Self.error(client, "/api/mix?row=1&col=2&styles=4-6", .badRequest)
+            XCTAssertTrue(layers.contains("outside this model's 0-5"), layers)
+            let long = "/api/image?seed=1&" + String(repeating: "x", count: 2000)
+            try await Self.error(client, long, .uriTooLong)
+        }
+    }
+
+    func testUnknownPathsAndTraversalAre404() async throws {
+        try await withServer { client in
+            for uri in ["/nope", "/api", "/api/", "/api/project", "/index.html", "/../Package.swift", "/%2e%2e/%2e%2e/etc/passwd",
+                        "/app.js/../../../etc/passwd", "/..%2f..%2fetc%2fpasswd", "/style.css%00", "//etc/passwd", "/weights/faces64.safetensors"] {
+                try await Self.error(client, uri, .notFound)
+            }
+            try await Self.error(client, "/api/image?seed=1", .notFound, method: .post)
+        }
+    }
+
+    func testThePageAndItsAssets() async throws {
+        try await withServer { client in
+            for (uri, type, marker) in [("/", "text/html; charset=utf-8", #"<input id="seed""#),
+                                        ("/app.js", "text/javascript; charset=utf-8", "/api/interpolate"),
+                                        ("/style.css", "text/css; charset=utf-8", ".spinner")] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    XCTAssertEqual(response.status, .ok, uri)
+                    XCTAssertEqual(response.headers[.contentType], type, uri)
+                    XCTAssertTrue(response.text.contains(marker), uri)
+                    XCTAssertNotNil(response.headers[.contentSecurityPolicy], uri)
+                }
+            }
+        }
+    }
+
+    func testAFullQueueAnswers503WithRetryAfter() async throws {
+        let queue = RenderQueue(capacity: 1)
+        let release = DispatchSemaphore(value: 0)
+        let blocker = Task { try await queue.run { release.wait() } }   // occupies the only slot
+        while queue.pending < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        try await withServer(queue: queue) { client in
+            try await client.execute(uri: "/api/image?seed=1", method: .get) { response in
+                XCTAssertEqual(response.status, .serviceUnavailable)
+                XCTAssertEqual(response.headers[.retryAfter], "1")
+                XCTAssertTrue(response.text.contains(#""error":"the render queue is full"#), response.text)
+            }
+            release.signal()
+            try await blocker.value
+            _ = try await Self.png(client, "/api/image?seed=1")
+        }
+    }
+
+    func testTheQueueRunsJobsOneAtATimeInOrder() async throws {
+        let queue = RenderQueue(capacity: 64)
+        final class Log: @unchecked Sendable {   // touched by the render thread only
+            var running = 0, maxRunning = 0, order: [Int] = []
+        }
+        let log = Log()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<32 {
+                group.addTask {
+                    try await queue.run {
+                        log.running += 1; log.maxRunning = max(log.maxRunning, log.running)
+                        log.order.append(i); usleep(100)
+                        log.running -= 1
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        XCTAssertEqual(log.maxRunning, 1)
+        XCTAssertEqual(log.order.count, 32)
+        XCTAssertEqual(queue.pending, 0)
+    }
+}
