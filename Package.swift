@@ -55,7 +55,7 @@ let package = Package(
         // `stylegan serve`: HTTP routes, the serial render queue and the embedded page.
         .target(
             name: "StyleGANServer",
-            dependencies: ["StyleGANModel", "StyleGANTensor", "StyleGANIO", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["StyleGANModel", "StyleGANTensor", "StyleGANIO", "StyleGANTraining", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: optimizedSwift
         ),
 

@@ -20,7 +20,7 @@ public struct APIError: Error, CustomStringConvertible {
 }
 
 /// Turns every error a route or the router throws into a JSON error response: `APIError`
-/// as given, a full render queue as 503 with `Retry-After`, the router's own errors (404
+/// as given, a full render queue or a busy projector as 503 with `Retry-After`, the router's own errors (404
 /// for an unknown path) with their status, anything else as 500.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -30,6 +30,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return error.response()
         } catch let error as RenderQueue.Full {
             return APIError(.serviceUnavailable, error.description).response(headers: [.retryAfter: "1"])
+        } catch let error as ProjectionJobs.Busy {
+            return APIError(.serviceUnavailable, error.description).response(headers: [.retryAfter: "5"])
         } catch let error as HTTPError {
             let message = error.body ?? (error.status == .notFound ? "no such path: \(request.uri.path)" : error.status.reasonPhrase)
             return APIError(error.status, message).response()

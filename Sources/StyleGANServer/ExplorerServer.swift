@@ -2,26 +2,28 @@ import Foundation
 import Hummingbird
 import StyleGANIO
 import StyleGANModel
+import StyleGANTraining
 
 /// The HTTP side of `stylegan serve`: the embedded page, `/api/info` and one GET route per
 /// picture, each parsing its query into an `Explorer.Picture`, rendering it on the render
-/// queue and answering a PNG. A job endpoint (e.g. `POST /api/project`) would be one more
-/// route here: its body read with `Limits.maxBodyBytes`, its work submitted to `queue`.
+/// queue and answering a PNG; and `POST /api/project`, whose job steps share that queue.
 public struct ExplorerServer: Sendable {
     public let explorer: Explorer
     public let queue: RenderQueue
+    public let projections: ProjectionJobs
 
     /// Request limits beyond each parameter's own range.
     public enum Limits {
         /// Renders queued or running before new ones are refused with 503.
         public static let defaultQueueCapacity = 8
-        /// Largest request body accepted (no route reads one yet).
-        public static let maxBodyBytes = 1 << 20
+        /// Largest request body accepted (a photo for `POST /api/project`).
+        public static let maxBodyBytes = 16 << 20
     }
 
     public init(explorer: Explorer, queue: RenderQueue) {
         self.explorer = explorer
         self.queue = queue
+        projections = ProjectionJobs(explorer: explorer, queue: queue)
     }
 
     /// All routes; anything else is a JSON 404.
@@ -51,6 +53,25 @@ public struct ExplorerServer: Sendable {
             .walk(from: try q.seed("from"), to: try q.seed("to"), t: try q.number("t", in: 0...1, default: 0.5),
                   mode: try q.choice("mode", default: LatentInterpolation.slerp), space: try q.choice("space", default: LatentSpace.z),
                   truncation: try truncation(q))
+        }
+        let jobs = projections
+        router.post("/api/project") { request, context in
+            let pairs = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+            let q = try Query(pairs, allowed: ["steps", "space"])
+            let steps = try q.integer("steps", in: 1...ProjectionJobs.maxSteps, default: 300)
+            let space = try q.choice("space", default: ProjectionSpace.w)
+            let body = try await request.body.collect(upTo: Limits.maxBodyBytes)
+            guard body.readableBytes > 0 else { throw APIError(.badRequest, "the request body must be a PNG or JPEG photo") }
+            let status: ProjectionJobs.Status?
+            do { status = try jobs.start(photo: Data(body.readableBytesView), steps: steps, space: space) }
+            catch { throw APIError(.badRequest, "\(error)") }
+            guard let status else { throw ProjectionJobs.Busy() }
+            return JSONBody.response(status, status: .accepted, headers: [.location: "/api/project/\(status.id)"])
+        }
+        router.get("/api/project/:id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard let status = jobs.status(id) else { throw APIError(.notFound, "no projection job \(id)") }
+            return JSONBody.response(status)
         }
         return router
     }

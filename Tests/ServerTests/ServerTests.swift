@@ -148,7 +148,7 @@ final class ServerTests: XCTestCase {
                 "/api/mix?row=1", "/api/mix?row=1&col=2&styles=fine", "/api/mix?row=1&col=2&styles=3-1",
                 "/api/mix?row=1&col=2&styles=4-6", "/api/mix?row=1&col=2&styles=everything", "/api/mix?row=1&col=x",
                 "/api/interpolate?from=1", "/api/interpolate?from=1&to=2&t=1.01", "/api/interpolate?from=1&to=2&t=-0.1",
-                "/api/interpolate?from=1&to=2&mode=cubic", "/api/interpolate?from=1&to=2&space=v",
+                "/api/interpolate?from=1&to=2&mode=spline", "/api/interpolate?from=1&to=2&space=v",
             ]
             for uri in bad { try await Self.error(client, uri, .badRequest) }
             let message = try await Self.error(client, "/api/image?seed=1&psi=3", .badRequest)
