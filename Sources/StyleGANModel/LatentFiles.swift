@@ -62,6 +62,7 @@ public enum LatentFile {
             ? try NumpyArchive.read(path: path).array(named: entry)
             : try NumpyArray.read(path: path)
         guard array.elementCount > 0 else { throw LatentFileError(path, "holds no latents (shape \(array.shapeDescription))") }
+        guard array.floats != nil else { throw LatentFileError(path, "holds integers, not float latents (shape \(array.shapeDescription))") }
         return array
     }
 

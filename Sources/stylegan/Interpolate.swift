@@ -42,9 +42,9 @@ struct Interpolate: ParsableCommand {
         guard (1...1024).contains(batch ?? 1), (1...1000).contains(fps) else { throw ValidationError("--batch must be in 1…1024 and --fps in 1…1000") }
         let hasFile = keys.contains { if case .file = $0 { return true } else { return false } }
         if hasFile && space == .z { throw ValidationError("latent files hold w: use --space w with file keys") }
-        // Files hold at least one latent each, so the count is known for seeds-only walks
-        // and bounded below otherwise (checked exactly once the files are read).
-        try Self.checkFrames(keys: keys.count, framesPerKey: framesPerKey, loop: loop)
+        // Files hold at least one latent each (a file alone may hold a whole walk), so the
+        // count is known for seeds-only walks and checked once the files are read otherwise.
+        if !hasFile || keys.count >= 2 { try Self.checkFrames(keys: keys.count, framesPerKey: framesPerKey, loop: loop) }
     }
 
     static func checkFrames(keys count: Int, framesPerKey: Int, loop: Bool) throws {

@@ -70,6 +70,10 @@ final class LatentCommandTests: XCTestCase {
             let frames = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/\(mode)").filter { $0.hasSuffix(".png") }
             XCTAssertEqual(frames.count, 9, "three keys (seed 7 and the file's two rows), looped")
         }
+        // One file of two rows is a whole walk.
+        let alone = try run(["interpolate", "--weights", weights, "--keys", "\(dir)/latents.npz", "--frames-per-key", "2", "--outdir", "\(dir)/alone"])
+        XCTAssertEqual(alone.status, 0, alone.stderr)
+        XCTAssertTrue(alone.stdout.contains("rendering 3 frames"), alone.stdout)
         // Keys at frame boundaries are the keys' own images.
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/cubic/frame00003.png")),
                        try Data(contentsOf: URL(fileURLWithPath: "\(dir)/seed0005.png")))
@@ -81,6 +85,8 @@ final class LatentCommandTests: XCTestCase {
         try NumpyArray(shape: [3, 7], float32: [Float](repeating: 0, count: 21)).write(to: "\(dir)/wrong.npy")
         try Data("not numpy".utf8).write(to: URL(fileURLWithPath: "\(dir)/junk.npy"))
         try NumpyArray(shape: [6, 8], float32: [Float](repeating: .nan, count: 48)).write(to: "\(dir)/nan.npy")
+        try NumpyArray(shape: [6, 8], int64: [Int64](repeating: 0, count: 48)).write(to: "\(dir)/int.npy")
+        try NumpyArray(shape: [1, 6, 8], float32: [Float](repeating: 0, count: 48)).write(to: "\(dir)/one.npy")
         let cases: [([String], String)] = [
             (["generate", "--latents", "\(dir)/wrong.npy", "--outdir", "\(dir)/o"], "does not fit this model"),
             (["generate", "--latents", "\(dir)/wrong.npy", "--latent-space", "z", "--outdir", "\(dir)/o"], "does not fit this model"),
@@ -91,6 +97,8 @@ final class LatentCommandTests: XCTestCase {
             (["mix", "--rows", "\(dir)/wrong.npy", "--cols", "1", "--output", "\(dir)/m.png"], "does not fit"),
             (["interpolate", "--keys", "1,\(dir)/wrong.npy", "--space", "z", "--outdir", "\(dir)/o"], "use --space w"),
             (["interpolate", "--keys", "1", "--outdir", "\(dir)/o"], "at least two"),
+            (["interpolate", "--keys", "\(dir)/one.npy", "--outdir", "\(dir)/o"], "at least two"),
+            (["generate", "--latents", "\(dir)/int.npy", "--outdir", "\(dir)/o"], "holds integers"),
             (["project", "--target", "\(dir)/missing.png", "--outdir", "\(dir)/o"], "missing.png"),
             (["project", "--target", "\(dir)/junk.npy", "--outdir", "\(dir)/o"], "junk.npy"),
             (["project", "--target", "\(dir)/x.png", "--steps", "0", "--outdir", "\(dir)/o"], "--steps"),
