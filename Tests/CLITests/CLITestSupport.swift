@@ -68,4 +68,14 @@ extension XCTestCase {
         addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
         return dir
     }
+
+    /// Checks a refused command: a non-zero exit (exactly `status` when given) and one
+    /// `stylegan: …` line on stderr containing `fragment`.
+    func assertOneLineError(_ r: Run, containing fragment: String, status: Int32? = nil, _ context: String,
+                            file: StaticString = #filePath, line: UInt = #line) {
+        if let status { XCTAssertEqual(r.status, status, "\(context): \(r.stderr)", file: file, line: line) }
+        XCTAssertNotEqual(r.status, 0, context, file: file, line: line)
+        XCTAssertTrue(r.stderr.hasPrefix("stylegan: ") && r.stderr.contains(fragment), "\(context): \(r.stderr)", file: file, line: line)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(context): not one line: \(r.stderr)", file: file, line: line)
+    }
 }

@@ -188,10 +188,7 @@ final class CLITests: XCTestCase {
         ]
         for (args, fragment) in cases {
             let started = Date()
-            let r = try run(args)
-            XCTAssertNotEqual(r.status, 0, "\(args)")
-            XCTAssertTrue(r.stderr.contains(fragment), "\(args): \(r.stderr)")
-            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "one line: \(r.stderr)")
+            assertOneLineError(try run(args), containing: fragment, "\(args)")
             XCTAssertLessThan(Date().timeIntervalSince(started), 10, "\(args) took too long")
         }
         let mix = try run(["mix", "--weights", weights, "--rows", "1-3", "--cols", "4-8", "--styles", "0-2", "--batch", "2", "--output", "\(dir)/m.png"])
@@ -216,10 +213,7 @@ final class CLITests: XCTestCase {
             (["metrics", "swd", "--baseline", "--data", dir, "--resolution", "65536"], [:], "--resolution must be"),
         ]
         for (args, env, fragment) in cases {
-            let r = try run(args, environment: env)
-            XCTAssertEqual(r.status, 64, "\(args): \(r.stderr)")
-            XCTAssertTrue(r.stderr.contains(fragment), "\(args): \(r.stderr)")
-            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "one line: \(r.stderr)")
+            assertOneLineError(try run(args, environment: env), containing: fragment, status: 64, "\(args)")
         }
         let missing = try run(["generate", "--weights", "\(dir)/none.safetensors", "--seeds", "1", "--outdir", "\(dir)/o"])
         XCTAssertEqual(missing.status, 1)

@@ -104,10 +104,7 @@ final class LatentCommandTests: XCTestCase {
             (["project", "--target", "\(dir)/x.png", "--steps", "0", "--outdir", "\(dir)/o"], "--steps"),
         ]
         for (arguments, fragment) in cases {
-            let r = try run(arguments + ["--weights", weights])
-            XCTAssertNotEqual(r.status, 0, "\(arguments)")
-            XCTAssertTrue(r.stderr.hasPrefix("stylegan: ") && r.stderr.contains(fragment), "\(arguments): \(r.stderr)")
-            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "one line: \(r.stderr)")
+            assertOneLineError(try run(arguments + ["--weights", weights]), containing: fragment, "\(arguments)")
         }
     }
 }

@@ -59,11 +59,7 @@ final class ProjectionJobTests: XCTestCase {
                                         ("/api/project?steps=5001", try Self.photo(), .badRequest),
                                         ("/api/project?space=z", try Self.photo(), .badRequest),
                                         ("/api/project/unknown-id", ByteBuffer(), .notFound)] {
-                let method: HTTPRequest.Method = uri.hasPrefix("/api/project/") ? .get : .post
-                try await client.execute(uri: uri, method: method, body: body) { response in
-                    XCTAssertEqual(response.status, status, "\(uri): \(response.text)")
-                    XCTAssertTrue(response.text.hasPrefix(#"{"error":"#), response.text)
-                }
+                try await assertJSONError(client, uri, status, method: uri.hasPrefix("/api/project/") ? .get : .post, body: body)
             }
         }
     }

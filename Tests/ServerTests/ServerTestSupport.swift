@@ -39,3 +39,22 @@ extension TestResponse {
     var bytes: [UInt8] { body.readableBytesView.map { $0 } }
     var text: String { String(buffer: body) }
 }
+
+/// Requests `uri` and checks the status and a one-line JSON `{"error": "..."}` body;
+/// returns the message.
+@discardableResult
+func assertJSONError(_ client: any TestClientProtocol, _ uri: String, _ status: HTTPResponse.Status,
+                     method: HTTPRequest.Method = .get, body: ByteBuffer? = nil,
+                     file: StaticString = #filePath, line: UInt = #line) async throws -> String {
+    try await client.execute(uri: uri, method: method, body: body) { response in
+        XCTAssertEqual(response.status, status, "\(uri): \(response.text)", file: file, line: line)
+        XCTAssertEqual(response.headers[.contentType], "application/json; charset=utf-8", uri, file: file, line: line)
+        let text = response.text
+        XCTAssertEqual(text.split(separator: "\n").count, 1, "\(uri): not one line: \(text)", file: file, line: line)
+        let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        XCTAssertEqual(object?.count, 1, "\(uri): \(text)", file: file, line: line)
+        let message = object?["error"] as? String ?? ""
+        XCTAssertFalse(message.isEmpty, "\(uri): \(text)", file: file, line: line)
+        return message
+    }
+}

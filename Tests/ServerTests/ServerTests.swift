@@ -47,22 +47,6 @@ final class ServerTests: XCTestCase {
         }
     }
 
-    /// GETs `uri` and checks the status and a one-line JSON `{"error": "..."}` body; returns the message.
-    @discardableResult
-    private static func error(_ client: any TestClientProtocol, _ uri: String, _ status: HTTPResponse.Status,
-                              method: HTTPRequest.Method = .get, file: StaticString = #filePath, line: UInt = #line) async throws -> String {
-        try await client.execute(uri: uri, method: method) { response in
-            XCTAssertEqual(response.status, status, "\(uri): \(response.text)", file: file, line: line)
-            XCTAssertEqual(response.headers[.contentType], "application/json; charset=utf-8", uri, file: file, line: line)
-            let text = response.text
-            XCTAssertEqual(text.split(separator: "\n").count, 1, "\(uri): not one line: \(text)", file: file, line: line)
-            let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
-            XCTAssertEqual(object?.count, 1, "\(uri): \(text)", file: file, line: line)
-            let message = object?["error"] as? String ?? ""
-            XCTAssertFalse(message.isEmpty, "\(uri): \(text)", file: file, line: line)
-            return message
-        }
-    }
 
     func testInfoDescribesTheModel() async throws {
         try await withServer { client in
@@ -150,13 +134,13 @@ final class ServerTests: XCTestCase {
                 "/api/interpolate?from=1", "/api/interpolate?from=1&to=2&t=1.01", "/api/interpolate?from=1&to=2&t=-0.1",
                 "/api/interpolate?from=1&to=2&mode=spline", "/api/interpolate?from=1&to=2&space=v",
             ]
-            for uri in bad { try await Self.error(client, uri, .badRequest) }
-            let message = try await Self.error(client, "/api/image?seed=1&psi=3", .badRequest)
+            for uri in bad { try await assertJSONError(client, uri, .badRequest) }
+            let message = try await assertJSONError(client, "/api/image?seed=1&psi=3", .badRequest)
             XCTAssertEqual(message, "psi must be a number in [-1.0, 2.0], got '3'")
-            let layers = try await Self.error(client, "/api/mix?row=1&col=2&styles=4-6", .badRequest)
+            let layers = try await assertJSONError(client, "/api/mix?row=1&col=2&styles=4-6", .badRequest)
             XCTAssertTrue(layers.contains("outside this model's 0-5"), layers)
             let long = "/api/image?seed=1&" + String(repeating: "x", count: 2000)
-            try await Self.error(client, long, .uriTooLong)
+            try await assertJSONError(client, long, .uriTooLong)
         }
     }
 
@@ -164,9 +148,9 @@ final class ServerTests: XCTestCase {
         try await withServer { client in
             for uri in ["/nope", "/api", "/api/", "/api/project", "/index.html", "/../Package.swift", "/%2e%2e/%2e%2e/etc/passwd",
                         "/app.js/../../../etc/passwd", "/..%2f..%2fetc%2fpasswd", "/style.css%00", "//etc/passwd", "/weights/faces64.safetensors"] {
-                try await Self.error(client, uri, .notFound)
+                try await assertJSONError(client, uri, .notFound)
             }
-            try await Self.error(client, "/api/image?seed=1", .notFound, method: .post)
+            try await assertJSONError(client, "/api/image?seed=1", .notFound, method: .post)
         }
     }
 

@@ -122,17 +122,10 @@ func mutateSafeTensors(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSi
     }
     var header = [UInt8](UnsafeBufferPointer(start: data + 8, count: headerLength))
     var body = [UInt8](UnsafeBufferPointer(start: data + 8 + headerLength, count: size - 8 - headerLength))
-    func mutate(_ part: inout [UInt8], room: Int) {
-        guard room > 0 else { return }
-        let count = part.count
-        part += [UInt8](repeating: 0, count: max(0, room - count))
-        let newCount = part.withUnsafeMutableBufferPointer { LLVMFuzzerMutate($0.baseAddress!, count, room) }
-        part.removeSubrange(newCount...)
-    }
     if rng.chance(3, 4) {
-        mutate(&header, room: maxSize - 8 - body.count)
+        mutatePart(&header, room: maxSize - 8 - body.count)
     } else {
-        mutate(&body, room: maxSize - 8 - header.count)
+        mutatePart(&body, room: maxSize - 8 - header.count)
     }
     if fixChecksum, rng.chance(7, 8), let at = firstIndex(of: Array("\"data_crc32\":\"".utf8), in: header),
        at + 8 <= header.count {
@@ -154,4 +147,14 @@ func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
         return start + needle.count
     }
     return nil
+}
+
+/// Mutates `part` in place with libFuzzer's mutator, letting it grow to `room` bytes (a
+/// header or body mutated apart from the framing around it).
+func mutatePart(_ part: inout [UInt8], room: Int) {
+    guard room > 0 else { return }
+    let count = part.count
+    part += [UInt8](repeating: 0, count: max(0, room - count))
+    let newCount = part.withUnsafeMutableBufferPointer { LLVMFuzzerMutate($0.baseAddress!, count, room) }
+    part.removeSubrange(newCount...)
 }

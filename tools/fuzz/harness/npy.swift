@@ -130,17 +130,10 @@ private func mutateNpy(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSi
     let headerLength = Int(data[8]) | Int(data[9]) << 8
     var header = [UInt8](UnsafeBufferPointer(start: data + 10, count: headerLength))
     var body = [UInt8](UnsafeBufferPointer(start: data + 10 + headerLength, count: size - 10 - headerLength))
-    func mutate(_ part: inout [UInt8], room: Int) {
-        guard room > 0 else { return }
-        let count = part.count
-        part += [UInt8](repeating: 0, count: max(0, room - count))
-        let newCount = part.withUnsafeMutableBufferPointer { LLVMFuzzerMutate($0.baseAddress!, count, room) }
-        part.removeSubrange(newCount...)
-    }
     if rng.chance(3, 4) {
-        mutate(&header, room: min(65535, maxSize - 10 - body.count))
+        mutatePart(&header, room: min(65535, maxSize - 10 - body.count))
     } else {
-        mutate(&body, room: maxSize - 10 - header.count)
+        mutatePart(&body, room: maxSize - 10 - header.count)
     }
     let total = 10 + header.count + body.count
     guard total <= maxSize, header.count <= 65535 else { return LLVMFuzzerMutate(data, size, maxSize) }
