@@ -31,6 +31,9 @@ let package = Package(
         // zlib (a libpng dependency): CRC-32 of weights files' tensor data; .npz zip members.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
 
+        // Open MPI (Debian's libopenmpi-dev) for data-parallel training under mpirun.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+
         // JPEG decoding (libjpeg-turbo); libjpeg's longjmp error path stays in C.
         .target(name: "CJPEG", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("jpeg")]),
 
@@ -52,6 +55,9 @@ let package = Package(
         .target(name: "StyleGANTraining", dependencies: ["StyleGANModel", "StyleGANTensor", "StyleGANIO"],
                 swiftSettings: optimizedSwift),
 
+        // The MPI process group of `mpirun -np N stylegan train` (the only door to MPI).
+        .target(name: "StyleGANDistributed", dependencies: ["CMPI", "StyleGANTraining", "StyleGANTensor"], swiftSettings: optimizedSwift),
+
         // `stylegan serve`: HTTP routes, the serial render queue and the embedded page.
         .target(
             name: "StyleGANServer",
@@ -62,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "stylegan",
             dependencies: [
-                "StyleGANTensor", "StyleGANIO", "StyleGANModel", "StyleGANTraining", "StyleGANServer",
+                "StyleGANTensor", "StyleGANIO", "StyleGANModel", "StyleGANTraining", "StyleGANServer", "StyleGANDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -72,7 +78,7 @@ let package = Package(
             name: "stylegan-bench",
             dependencies: ["StyleGANTensor", "StyleGANModel", "StyleGANTraining", "StyleGANIO", "CKernels"],
             path: "Benchmarks",
-            exclude: ["compare-pytorch.sh", "projection-psnr.sh", "serve-load.py"]
+            exclude: ["compare-pytorch.sh", "projection-psnr.sh", "serve-load.py", "mpi-scaling.sh"]
         ),
 
         .testTarget(name: "KernelTests", dependencies: ["CKernels", "StyleGANTensor"]),

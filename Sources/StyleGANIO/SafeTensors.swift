@@ -487,14 +487,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
 
 /// CRC-32 (zlib's) of `bytes` as 8 lowercase hex digits.
 private func crc32Hex(_ bytes: UnsafeRawBufferPointer) -> String {
-    var crc = crc32(0, nil, 0)
-    var rest = bytes
-    while !rest.isEmpty {   // zlib takes 32-bit lengths
-        let n = min(rest.count, 1 << 30)
-        crc = crc32(crc, rest.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(n))
-        rest = UnsafeRawBufferPointer(rebasing: rest[n...])
-    }
-    let hex = String(crc, radix: 16)
+    let hex = String(CRC32.update(CRC32.initial, with: bytes), radix: 16)
     return String(repeating: "0", count: 8 - hex.count) + hex
 }
 

@@ -123,7 +123,7 @@ enum ZipContainer {
         } else {
             output.withUnsafeMutableBytes { $0.copyMemory(from: input) }
         }
-        let crc = output.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
+        let crc = output.withUnsafeBytes { CRC32.update(CRC32.initial, with: $0) }
         guard crc == member.crc32 else { throw NumpyFormatError("member \"\(member.name)\": CRC-32 checksum mismatch (corrupt archive)") }
         return output
     }
@@ -176,7 +176,7 @@ enum ZipContainer {
         }
         for file in files {
             let name = Array(file.name.utf8)
-            let crc = file.bytes.withUnsafeBytes { Int(crc32(0, $0.bindMemory(to: UInt8.self).baseAddress, uInt($0.count))) }
+            let crc = file.bytes.withUnsafeBytes { Int(CRC32.update(CRC32.initial, with: $0)) }
             let payload = compressed ? deflateRaw(file.bytes) : file.bytes
             let flags = name.allSatisfy { $0 < 0x80 } ? 0 : 0x0800   // bit 11: the name is UTF-8
             let method = compressed ? 8 : 0

@@ -193,12 +193,23 @@ public struct SlicedWasserstein: Sendable {
     /// `count` images from a generator's EMA weights without truncation and with random
     /// noise, as the official metrics sample them.
     public static func sample(_ g: Generator, count: Int, seed: UInt64, batch: Int = 32) -> Tensor {
+        precondition(count >= 1, "SlicedWasserstein.sample: count \(count) < 1")
+        return sample(g, count: count, seed: seed, batch: batch, share: MinibatchShare(rank: 0, size: 1))!
+    }
+
+    /// This process's contiguous part of the batches of `sample(_:count:seed:batch:)`,
+    /// nil when it has none (more processes than batches); the parts in rank order are
+    /// the whole sample.
+    public static func sample(_ g: Generator, count: Int, seed: UInt64, batch: Int = 32, share: MinibatchShare) -> Tensor? {
+        let starts = Array(stride(from: 0, to: count, by: batch))
+        let mine = starts[(starts.count * share.rank / share.size)..<(starts.count * (share.rank + 1) / share.size)]
         var parts: [Tensor] = []
-        for start in stride(from: 0, to: count, by: batch) {
+        for start in mine {
             let n = min(batch, count - start)
             let z = Tensor.randomNormal([n, g.config.latentSize], seed: seed &+ UInt64(start))
             parts.append(g.generate(z, psi: 1, noise: .random(seeds: (0..<n).map { seed &* 31 &+ UInt64(start + $0) })))
         }
+        if parts.isEmpty { return nil }
         return withoutGradients { parts.count == 1 ? parts[0] : concat(parts, axis: 0) }
     }
 }

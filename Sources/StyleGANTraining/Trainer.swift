@@ -42,6 +42,14 @@ public final class Trainer {
         generator.params.flat.isAllFinite && emaGenerator.params.flat.isAllFinite && discriminator.params.flat.isAllFinite
             && generator.dlatentAvg.isAllFinite
     }
+    /// CRC-32 of G, G_ema, D and w̄: equal on every process of a group while they agree.
+    public var weightsChecksum: UInt32 {
+        [generator.params.flat, emaGenerator.params.flat, discriminator.params.flat, generator.dlatentAvg].reduce(CRC32.initial) { crc, t in
+            CRC32.update(crc, with: UnsafeRawBufferPointer(start: t.data, count: t.count * MemoryLayout<Float>.size))
+        }
+    }
+    /// Processes that trained the resumed snapshot (nil for a new run, or a snapshot from before process groups).
+    public private(set) var resumedProcesses: Int?
     /// The snapshot this trainer resumed from (nil for a new or fine-tuning run).
     public private(set) var resumedFrom: String?
     /// Settings that differ from the resumed snapshot's (empty for a new run).
@@ -50,6 +58,10 @@ public final class Trainer {
     public internal(set) var initNotes: [String] = []
     private var phaseKey: Int?
     private let rng: CounterRandom
+    /// The processes sharing each minibatch (`distribute(over:)`); one by default.
+    public private(set) var group: ProcessGroup = SingleProcess()
+    /// Which samples of each minibatch this process computes.
+    public private(set) var share = MinibatchShare(rank: 0, size: 1)
 
     /// The independent random streams of a run. The raw values, like the two counter
     /// constants below, decide every sample of every run (and exact resume across
@@ -103,6 +115,36 @@ public final class Trainer {
         adamD = Adam(count: discriminator.params.count)
     }
 
+    /// Shares every minibatch with the other processes of `group` (call once, before
+    /// training): this process computes its `MinibatchShare` of the samples, each drawn
+    /// from the same streams as one process would draw it, and gradients, w̄ and the
+    /// logged losses are averaged over the group, so every process applies the same
+    /// update. Throws when a minibatch does not split evenly; sets `groupNotes`.
+    public func distribute(over group: ProcessGroup) throws {
+        groupNotes = try MinibatchShare.check(options.schedule, mbstdGroupSize: options.config.mbstdGroupSize, processes: group.size)
+        self.group = group
+        share = MinibatchShare(rank: group.rank, size: group.size)
+    }
+    /// Where this group's results will differ from one process's (see `MinibatchShare.check`).
+    public private(set) var groupNotes: [String] = []
+
+    /// Rows `samples` of a [batch, …] tensor drawn for the whole minibatch (all of it for one process).
+    private func ownRows(_ t: Tensor, _ samples: [Int]) -> Tensor {
+        guard samples.count != t.shape[0] else { return t }
+        let row = t.count / t.shape[0], all = t.scalars
+        return Tensor(shape: [samples.count] + t.shape.dropFirst(), values: samples.flatMap { all[($0 * row)..<(($0 + 1) * row)] })
+    }
+
+    /// Averages a flat gradient over the group in place.
+    private func averageOverGroup(_ t: Tensor) {
+        guard group.size > 1 else { return }
+        let k = 1 / Float(group.size)
+        t.withMutableData { values in
+            group.sumInPlace(values)
+            for i in values.indices { values[i] *= k }
+        }
+    }
+
     // MARK: - One iteration
 
     /// Trains one minibatch (D step, then G step, then the EMA update).
@@ -126,22 +168,25 @@ public final class Trainer {
         // D step: logistic loss on reals and (constant) fakes, plus R1 on reals on the steps
         // that regularise (all of them, or every N-th with weight γ·N: lazy R1).
         let r1 = r1Weight(atLod: lod)
-        var reals = realBatch(batch: batch, progression: progression)
+        let samples = share.samples(ofBatch: batch)
+        var reals = realBatch(batch: batch, samples: samples, progression: progression)
         if r1 != nil { reals = reals.requiringGrad() }
         let fakes = withoutGradients {
-            synthesizeForTraining(batch: batch, lod: lod, latentStream: .latentD, mixStream: .mixD, choiceStream: .mixChoiceD, noiseStream: .noiseD)
+            synthesizeForTraining(batch: batch, samples: samples, lod: lod, latentStream: .latentD, mixStream: .mixD, choiceStream: .mixChoiceD, noiseStream: .noiseD)
         }
         let terms = Losses.discriminator(realScores: discriminator(reals, lod: lod),
                                          fakeScores: discriminator(fakes, lod: lod),
                                          reals: reals, r1Weight: r1)
         let gradD = discriminator.params.flatten(gradients(of: terms.total, withRespectTo: discriminator.params.tensors))
+        averageOverGroup(gradD)
         var skipped = false
         if gradD.isAllFinite { adamD.update(discriminator.params, gradient: gradD, learningRate: lr) } else { skipped = true }
 
         // G step through the frozen D.
-        let images = synthesizeForTraining(batch: batch, lod: lod, latentStream: .latentG, mixStream: .mixG, choiceStream: .mixChoiceG, noiseStream: .noiseG)
+        let images = synthesizeForTraining(batch: batch, samples: samples, lod: lod, latentStream: .latentG, mixStream: .mixG, choiceStream: .mixChoiceG, noiseStream: .noiseG)
         let lossG = Losses.generator(fakeScores: discriminator(images, params: discriminator.params.frozen(), lod: lod))
         let gradG = generator.params.flatten(gradients(of: lossG, withRespectTo: generator.params.tensors))
+        averageOverGroup(gradG)
         if gradG.isAllFinite { adamG.update(generator.params, gradient: gradG, learningRate: lr) } else { skipped = true }
         if skipped { skippedUpdates += 1; consecutiveSkips += 1 } else { consecutiveSkips = 0 }
 
@@ -152,8 +197,10 @@ public final class Trainer {
 
         step += 1
         kimg += Double(batch) / 1000
+        var losses = [Double(lossG.item), Double(terms.logistic.item), Double(terms.r1Penalty?.item ?? 0)]
+        if group.size > 1 { losses = group.sum(losses).map { $0 / Double(group.size) } }
         return StepStats(kimg: kimg, lod: lod, resolution: progression.resolution, minibatch: batch,
-                         lossG: lossG.item, lossD: terms.logistic.item, r1: terms.r1Penalty?.item, skipped: skipped)
+                         lossG: Float(losses[0]), lossD: Float(losses[1]), r1: terms.r1Penalty == nil ? nil : Float(losses[2]), skipped: skipped)
     }
 
     /// The R1 weight of this step, or nil when it computes no penalty: γ (times 4^−⌊lod⌋
@@ -168,33 +215,36 @@ public final class Trainer {
 
     /// Reals at the lod's native resolution, mirrored at random and faded as G's output
     /// is: x + t·(up(down(x)) − x).
-    func realBatch(batch: Int, progression p: Progression) -> Tensor {
+    func realBatch(batch: Int, samples: [Int], progression p: Progression) -> Tensor {
         let (indices, mirror) = dataDraws(step: step, batch: batch)
-        let x = dataset.batch(indices: indices, mirror: mirror, resolution: p.resolution)
+        let x = dataset.batch(indices: samples.map { indices[$0] }, mirror: samples.map { mirror[$0] }, resolution: p.resolution)
         guard p.fade > 0 else { return x }
         return withoutGradients { lerp(x, upsampleNearest2x(downsampleBox2x(x)), p.fade) }
     }
 
-    /// G's training forward: map z (tracking w̄), mix styles with probability p at a
-    /// layer-granular crossover in [1, active layers), random noise, at `lod`.
-    private func synthesizeForTraining(batch: Int, lod: Float, latentStream: Stream, mixStream: Stream,
+    /// G's training forward of this process's `samples` of a minibatch of `batch`: map z
+    /// (tracking w̄), mix styles with probability p at a layer-granular crossover in
+    /// [1, active layers), random noise, at `lod`.
+    private func synthesizeForTraining(batch: Int, samples: [Int], lod: Float, latentStream: Stream, mixStream: Stream,
                                        choiceStream: Stream, noiseStream: Stream) -> Tensor {
         let g = generator, c = options.config
-        let z = Tensor.randomNormal([batch, c.latentSize], seed: latentSeed(latentStream, step: step))
+        let z = ownRows(Tensor.randomNormal([batch, c.latentSize], seed: latentSeed(latentStream, step: step)), samples)
         let w = g.map(z)
         trackAverage(w)
         var dlatents = g.dlatents(from: w)
         let activeLayers = Progression(lod: lod, log2Resolution: c.log2Resolution).activeLayers
         if let crossover = crossover(choiceStream, step: step, activeLayers: activeLayers) {
-            let z2 = Tensor.randomNormal([batch, c.latentSize], seed: latentSeed(mixStream, step: step))
+            let z2 = ownRows(Tensor.randomNormal([batch, c.latentSize], seed: latentSeed(mixStream, step: step)), samples)
             dlatents = g.mix(dlatents, g.dlatents(from: g.map(z2)), crossover: crossover)
         }
-        return g.synthesize(dlatents, noise: .random(seeds: noiseSeeds(noiseStream, step: step, batch: batch)), lod: lod)
+        let seeds = noiseSeeds(noiseStream, step: step, batch: batch)
+        return g.synthesize(dlatents, noise: .random(seeds: samples.map { seeds[$0] }), lod: lod)
     }
 
-    /// w̄ ← mean(w) + β·(w̄ − mean(w)).
+    /// w̄ ← mean(w) + β·(w̄ − mean(w)), the mean over the whole minibatch (all processes).
     private func trackAverage(_ w: Tensor) {
         let batchMean = withoutGradients { mean(w.detached(), axes: [0]) }
+        averageOverGroup(batchMean)
         let beta = options.config.dlatentAvgBeta
         generator.dlatentAvg = withoutGradients { lerp(batchMean, generator.dlatentAvg, beta) }
     }
@@ -210,7 +260,7 @@ public final class Trainer {
         if adamG.beta1 != 0 { w.extraTensors["train/adam_g_m"] = adamG.m }
         if adamD.beta1 != 0 { w.extraTensors["train/adam_d_m"] = adamD.m }
         let state = TrainingState(kimg: kimg, step: step, adamGStep: adamG.step, adamDStep: adamD.step,
-                                  phaseKey: phaseKey, skippedUpdates: skippedUpdates)
+                                  phaseKey: phaseKey, skippedUpdates: skippedUpdates, processes: group.size)
         w.metadata["training_state"] = state.json
         w.metadata["training_options"] = Self.encode(options)
         return w
@@ -269,6 +319,7 @@ public final class Trainer {
         step = state.step
         phaseKey = state.phaseKey
         skippedUpdates = state.skippedUpdates
+        resumedProcesses = state.processes ?? 1
     }
 
     /// The options a snapshot was trained with.
@@ -295,11 +346,14 @@ struct TrainingState: Codable {
     var adamDStep: Int64
     var phaseKey: Int?
     var skippedUpdates: Int
+    /// Processes sharing each minibatch (absent in snapshots from before process groups: one).
+    var processes: Int?
     var json: String { Trainer.encode(self) }
 
     /// Throws unless the counters are ones a run could have reached.
     func validate() throws {
         guard TrainingOptions.Limits.kimg.contains(kimg) else { throw ConfigError("kimg must be in 0…1000000, got \(kimg)") }
+        guard (processes ?? 1) >= 1 else { throw ConfigError("processes must be at least 1, got \(processes ?? 1)") }
         guard step >= 0, adamGStep >= 0, adamDStep >= 0, skippedUpdates >= 0, step <= 1 << 40 else {
             throw ConfigError("step counters must be non-negative, got step \(step), Adam \(adamGStep)/\(adamDStep), skipped \(skippedUpdates)")
         }

@@ -8,7 +8,9 @@ import StyleGANTensor
 /// fixed latents through the EMA generator), `network-snapshot-{kimg}.safetensors`
 /// (atomic; everything needed to resume) and `plot.png` (losses and SWD over kimg), with
 /// kimg written to the image (`000272.016`). A new run refuses a directory that holds
-/// another run.
+/// another run. In a process group (`Trainer.distribute(over:)`) every process runs
+/// this loop and joins its collective steps (SWD, snapshot check), and rank 0 alone
+/// writes the directory.
 public final class TrainingRun {
     public let trainer: Trainer
     public let directory: String
@@ -18,13 +20,16 @@ public final class TrainingRun {
     private let log: (String) -> Void
     private var history: [[String: Double]] = []
     private var metric: SlicedWasserstein?
+    /// Whether this process writes the run directory (rank 0 of its group).
+    public var isWriter: Bool { trainer.group.rank == 0 }
 
     /// - Parameter log: receives each line that is also appended to log.txt.
     public init(trainer: Trainer, directory: String, gridSize: (columns: Int, rows: Int) = (8, 4),
                 log: @escaping (String) -> Void) throws {
         self.trainer = trainer
         self.directory = directory
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let writes = trainer.group.rank == 0
+        if writes { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         let c = trainer.options.config
         let n = gridSize.columns * gridSize.rows
         gridLatents = Tensor(shape: [n, c.latentSize], values: (0..<n).flatMap { seed -> [Float] in
@@ -32,6 +37,10 @@ public final class TrainingRun {
             return r.gaussians(c.latentSize)
         })
         gridColumns = gridSize.columns
+        guard writes else {
+            self.log = { _ in }
+            return
+        }
         if trainer.resumedFrom == nil { try Self.checkNewRunDirectory(directory) }
         let logPath = (directory as NSString).appendingPathComponent("log.txt")
         self.log = { line in
@@ -131,23 +140,34 @@ public final class TrainingRun {
         try h.write(contentsOf: Data((line + "\n").utf8))
     }
 
-    /// Trains until `totalKimg` (or until `stop()` returns true between steps), writing a
-    /// tick every `tickKimg`, a snapshot every `snapshotTicks` ticks and one at the end.
+    /// Trains until `totalKimg` (or until `stop()` returns true between steps, on any
+    /// process of the group), writing a tick every `tickKimg`, a snapshot every
+    /// `snapshotTicks` ticks and one at the end.
     public func run(progress: ((StepStats, Double) -> Void)? = nil, stop: () -> Bool = { false }) throws {
-        let o = trainer.options
+        let o = trainer.options, group = trainer.group
         if !trainer.dataset.skipped.isEmpty {
             log("skipped \(trainer.dataset.skipped.count) unreadable file(s):")
             for s in trainer.dataset.skipped { log("  \(s.reason)") }
         }
-        log("training \(o.config.resolution)px on \(trainer.dataset.count) images from \(o.dataDirectory): G \(trainer.generator.params.count) and D \(trainer.discriminator.params.count) parameters, \(Threads.current) threads, from kimg \(String(format: "%.1f", trainer.kimg)) to \(o.totalKimg)")
+        log("training \(o.config.resolution)px on \(trainer.dataset.count) images from \(o.dataDirectory): G \(trainer.generator.params.count) and D \(trainer.discriminator.params.count) parameters, \(group.size > 1 ? "\(group.size) processes × " : "")\(Threads.current) threads, from kimg \(String(format: "%.1f", trainer.kimg)) to \(o.totalKimg)")
         for change in trainer.changesAtResume { log("resume changes \(change)") }
         if let file = o.initialWeights, trainer.step == 0 { log("fine-tuning from \(file)") }
-        for note in trainer.initNotes { log("note: \(note)") }
+        for note in trainer.initNotes + trainer.groupNotes { log("note: \(note)") }
+        if let before = trainer.resumedProcesses, before != group.size {
+            log("note: the snapshot was trained by \(before) process(es), this run has \(group.size): it continues with the same samples, but not bit-exactly (gradients are summed in another order)")
+        }
+        // Every process must stop at the same step: a stop request on any one counts for all.
+        func stopRequested() -> Bool {
+            group.size == 1 ? stop() : group.sum([stop() ? 1 : 0])[0] > 0
+        }
+        var tickTraffic = group.traffic
         var tickIndex = Int((trainer.kimg / o.tickKimg).rounded(.down))
         var tickStart = Date(), tickImages = 0
         var sums = [String: Double](), steps = 0, r1Steps = 0
         let runStart = Date(), startKimg = trainer.kimg
-        while trainer.kimg < o.totalKimg && !stop() {
+        var stopped = false
+        while trainer.kimg < o.totalKimg {
+            if stopRequested() { stopped = true; break }
             let s = trainer.trainStep()
             if trainer.consecutiveSkips >= Self.maxConsecutiveSkips {
                 throw TrainingError("losses or gradients were not finite for \(trainer.consecutiveSkips) steps in a row at kimg \(String(format: "%.3f", trainer.kimg)); stopped without writing a snapshot (the last one is intact: resume it, e.g. with a lower --lr or --gamma)")
@@ -169,23 +189,38 @@ public final class TrainingRun {
                     "skipped_updates": Double(trainer.skippedUpdates),
                 ]
                 for (k, v) in sums { record[k] = v / Double(max(k == "r1" ? r1Steps : steps, 1)) }
+                if group.size > 1 {
+                    let traffic = group.traffic
+                    record["allreduce_ms_per_step"] = (traffic.seconds - tickTraffic.seconds) * 1000 / Double(steps)
+                    record["allreduce_mb_per_step"] = Double(traffic.bytes - tickTraffic.bytes) / 1e6 / Double(steps)
+                    record["processes"] = Double(group.size)
+                }
                 if o.swdTicks > 0 && tickIndex % o.swdTicks == 0 {
                     for (k, v) in try evaluateSWD() { record[k] = v }
                 }
                 try tick(record, snapshot: tickIndex % o.snapshotTicks == 0 || trainer.kimg >= o.totalKimg)
                 sums = [:]; steps = 0; r1Steps = 0; tickImages = 0; tickStart = Date()
+                tickTraffic = group.traffic
             }
         }
-        if stop() { try writeSnapshot() }
+        if stopped { try writeSnapshot() }
     }
 
+    /// Writes the tick's stats, log line, grid and plot (rank 0), then the snapshot if due.
     private func tick(_ record: [String: Double], snapshot: Bool) throws {
+        guard isWriter else {
+            if snapshot { try writeSnapshot() }
+            return
+        }
         history.append(record)
         let line = Trainer.encode(record)
         try Self.append(line, to: path("stats.jsonl"))
         func f(_ k: String, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", record[k] ?? .nan) }
         var text = "tick \(Int(record["tick"]!)) kimg \(f("kimg", 1)) res \(Int(record["resolution"]!)) lod \(f("lod", 2)) minibatch \(Int(record["minibatch"]!)) lossG \(f("lossG")) lossD \(f("lossD")) r1 \(f("r1", 4)) \(f("img_per_s", 2)) img/s \(f("sec_per_tick", 0)) s/tick"
         if let swd = record["swd_avg"] { text += " swd_avg \(String(format: "%.2f", swd))" }
+        if let ms = record["allreduce_ms_per_step"], let mb = record["allreduce_mb_per_step"] {
+            text += String(format: " allreduce %.1f ms %.1f MB/step", ms, mb)
+        }
         log(text)
         try writeGrid()
         try TrainingPlot.write(history: history, to: path("plot.png"))
@@ -203,12 +238,23 @@ public final class TrainingRun {
     /// Updates skipped in a row (non-finite gradients) after which training stops.
     public static let maxConsecutiveSkips = 4
 
-    /// Writes the snapshot (`snapshotName(kimg:)`) atomically; refuses weights that are not finite.
+    /// Writes the snapshot (`snapshotName(kimg:)`) atomically and returns its path;
+    /// refuses weights that are not finite. In a group every process calls it: they
+    /// first check that they all hold the same weights, then rank 0 writes (the others
+    /// return nil).
     @discardableResult
-    public func writeSnapshot() throws -> String {
+    public func writeSnapshot() throws -> String? {
+        let kimg = String(format: "%.3f", trainer.kimg)
         guard trainer.weightsAreFinite else {
-            throw TrainingError("weights are not finite at kimg \(String(format: "%.3f", trainer.kimg)); no snapshot written (the last one is intact)")
+            throw TrainingError("weights are not finite at kimg \(kimg); no snapshot written (the last one is intact)")
         }
+        if trainer.group.size > 1 {
+            let checksums = trainer.group.range(UInt64(trainer.weightsChecksum))
+            guard checksums.min == checksums.max else {
+                throw TrainingError("the \(trainer.group.size) processes hold different weights at kimg \(kimg) (checksums differ); no snapshot written (the last one is intact)")
+            }
+        }
+        guard isWriter else { return nil }
         let p = path(Self.snapshotName(kimg: trainer.kimg))
         try trainer.snapshot().save(to: p)
         log("snapshot \(p)")
@@ -219,8 +265,17 @@ public final class TrainingRun {
         let o = trainer.options
         if metric == nil { metric = SlicedWasserstein(resolution: o.config.resolution) }
         let n = min(o.swdImages, trainer.dataset.count)
+        // Each process renders its part of the fakes; rank 0 gathers them and scores.
+        let group = trainer.group
+        let part = SlicedWasserstein.sample(trainer.emaGenerator, count: n, seed: 123_456, share: trainer.share)
+        let fakes: Tensor
+        if group.size == 1 {
+            fakes = part!
+        } else {
+            guard let all = group.gather(part?.scalars ?? []) else { return [:] }
+            fakes = Tensor(shape: [n, 3, o.config.resolution, o.config.resolution], values: all)
+        }
         let reals = (0..<n).map { trainer.dataset.batch(indices: [$0 * trainer.dataset.count / n], mirror: [false], resolution: o.config.resolution) }
-        let fakes = SlicedWasserstein.sample(trainer.emaGenerator, count: n, seed: 123_456)
         let result = metric!.distance(reals: concat(reals, axis: 0), fakes: fakes, seed: 7)
         var out: [String: Double] = ["swd_avg": result.average]
         for (res, v) in result.perLevel { out["swd_\(res)"] = v }

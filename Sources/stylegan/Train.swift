@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StyleGANDistributed
 import StyleGANIO
 import StyleGANModel
 import StyleGANTensor
@@ -22,6 +23,9 @@ struct Train: ParsableCommand {
           stylegan train --resume runs/faces64 --total-kimg 1200    # ... and train longer
           stylegan train --data my-faces/ --outdir runs/mine --init weights/faces64.safetensors --total-kimg 20
         SIGINT/SIGTERM write a snapshot and exit 130/143.
+        Under Open MPI, `mpirun -np N stylegan train …` trains data-parallel: each process
+        computes 1/N of every minibatch (the minibatch must divide by N) and rank 0 writes
+        the run directory; see the README's "Training on several processes or hosts".
         On resume, \(TrainingOptions.resumableSettingNames.map { "--" + $0 }.joined(separator: ", "))
         may be changed (each change is logged and kept in the snapshot's options history);
         everything else comes from the snapshot, and giving a different value is an error.
@@ -156,35 +160,61 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        guard let group = MPIProcessGroup.joinIfLaunched() else { return try train(in: SingleProcess(), say: { print($0) }) }
+        if global.threads == nil, (try? Threads.environmentCount().get()) ?? nil == nil { Threads.configure(group.defaultThreads) }
+        do {
+            try train(in: group, say: group.rank == 0 ? { print($0) } : { _ in })
+            group.finish()
+        } catch let exit as ExitCode {
+            group.finish()   // stopped together on a signal
+            throw exit
+        } catch {
+            // Only this process may have failed (e.g. rank 0 writing a file): end them all
+            // rather than leave the others waiting in a collective.
+            let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data("stylegan\(group.rank == 0 ? "" : " (rank \(group.rank))"): \(message)\n".utf8))
+            group.abort(code: 1)
+        }
+    }
+
+    /// Trains as process `group.rank` of `group`; `say` prints (on rank 0 only in a group).
+    private func train(in group: ProcessGroup, say: @escaping (String) -> Void) throws {
         let trainer: Trainer
         let directory: String
         if let resume {
             let (path, weights) = try Self.resumePoint(resume)
             var options = try Trainer.savedOptions(in: weights, path: path)
             try apply(to: &options)
-            let dataset = try loadDataset(options)
+            let dataset = try loadDataset(options, say: say)
             trainer = try Trainer(resuming: weights, options: options, dataset: dataset, path: path)
             directory = outdir ?? (parentDirectory(of: path).isEmpty ? "." : parentDirectory(of: path))
-            print("resuming \(path) at kimg \(String(format: "%.1f", trainer.kimg))")
+            say("resuming \(path) at kimg \(String(format: "%.1f", trainer.kimg))")
         } else if let path = `init` {
             try TrainingRun.checkNewRunDirectory(outdir!)
             let weights = try ModelWeights.load(path: path)
             let options = try fineTuningOptions(weights, path: path)
-            trainer = try Trainer(options: options, dataset: try loadDataset(options), initialWeights: weights, path: path)
+            trainer = try Trainer(options: options, dataset: try loadDataset(options, say: say), initialWeights: weights, path: path)
             directory = outdir!
         } else {
             let options = try newOptions()
             try TrainingRun.checkNewRunDirectory(outdir!)
-            trainer = try Trainer(options: options, dataset: try loadDataset(options))
+            trainer = try Trainer(options: options, dataset: try loadDataset(options, say: say))
             directory = outdir!
+        }
+        do { try trainer.distribute(over: group) } catch { throw CLIError("\(error)") }
+        if group.size > 1 {
+            let steps = group.range(UInt64(trainer.step))
+            guard steps.min == steps.max else {
+                throw CLIError("the \(group.size) processes resumed from different snapshots (steps \(steps.min)…\(steps.max)): give every process the same --resume file")
+            }
         }
         signal(SIGINT) { stopSignal.store($0, ordering: .relaxed) }
         signal(SIGTERM) { stopSignal.store($0, ordering: .relaxed) }
-        let run = try TrainingRun(trainer: trainer, directory: directory) { print($0) }
+        let run = try TrainingRun(trainer: trainer, directory: directory) { say($0) }
         var bar = Progress(total: Int(trainer.options.totalKimg * 1000), label: "train", initial: Int(trainer.kimg * 1000))
         var lastDraw = Date.distantPast
         try run.run(progress: { s, rate in
-            guard Date().timeIntervalSince(lastDraw) > 1 else { return }
+            guard run.isWriter, Date().timeIntervalSince(lastDraw) > 1 else { return }
             lastDraw = Date()
             bar.update(Int(s.kimg * 1000), detail: "kimg \(String(format: "%.2f", s.kimg)) \(s.resolution)px lod \(String(format: "%.2f", s.lod)) \(String(format: "%.1f", rate)) img/s")
         }, stop: { stopSignal.load(ordering: .relaxed) != 0 })
@@ -192,15 +222,15 @@ struct Train: ParsableCommand {
         if signal != 0 {
             // Exit as a shell reports a signal (130 for SIGINT, 143 for SIGTERM), so a
             // supervisor can tell a stopped run from a finished one.
-            print("stopped on request (\(signal == SIGINT ? "SIGINT" : "SIGTERM")); snapshot written")
+            say("stopped on request (\(signal == SIGINT ? "SIGINT" : "SIGTERM")); snapshot written")
             throw ExitCode(128 + signal)
         }
     }
 
-    private func loadDataset(_ o: TrainingOptions) throws -> ImageDataset {
+    private func loadDataset(_ o: TrainingOptions, say: (String) -> Void) throws -> ImageDataset {
         let start = Date()
         let d = try ImageDataset(directory: o.dataDirectory, resolution: o.config.resolution, limit: o.dataLimit)
-        print("loaded \(d.count) images from \(o.dataDirectory) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s" + (d.skipped.isEmpty ? "" : ", skipped \(d.skipped.count) unreadable file(s)"))
+        say("loaded \(d.count) images from \(o.dataDirectory) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s" + (d.skipped.isEmpty ? "" : ", skipped \(d.skipped.count) unreadable file(s)"))
         return d
     }
 }

@@ -1,0 +1,14 @@
+// Open MPI's C API. Its predefined handles (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM, …) are
+// macros over addresses of library globals, which Swift cannot import: the inline
+// functions below hand them over.
+#include <mpi.h>
+
+static inline MPI_Comm cmpi_comm_world(void) { return MPI_COMM_WORLD; }
+static inline MPI_Datatype cmpi_float(void) { return MPI_FLOAT; }
+static inline MPI_Datatype cmpi_double(void) { return MPI_DOUBLE; }
+static inline MPI_Datatype cmpi_uint64(void) { return MPI_UINT64_T; }
+static inline MPI_Op cmpi_sum(void) { return MPI_SUM; }
+static inline MPI_Op cmpi_min(void) { return MPI_MIN; }
+static inline MPI_Op cmpi_max(void) { return MPI_MAX; }
+static inline void *cmpi_in_place(void) { return MPI_IN_PLACE; }
+static inline MPI_Status *cmpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
