@@ -161,7 +161,8 @@ struct Train: ParsableCommand {
 
     func run() throws {
         guard let group = MPIProcessGroup.joinIfLaunched() else { return try train(in: SingleProcess(), say: { print($0) }) }
-        if global.threads == nil, (try? Threads.environmentCount().get()) ?? nil == nil { Threads.configure(group.defaultThreads) }
+        let threadsFromEnvironment = (try? Threads.environmentCount().get()) ?? nil
+        if global.threads == nil && threadsFromEnvironment == nil { Threads.configure(group.defaultThreads) }
         do {
             try train(in: group, say: group.rank == 0 ? { print($0) } : { _ in })
             group.finish()
