@@ -14,6 +14,10 @@ public final class ImageDataset: @unchecked Sendable {
     /// Pyramid levels: resolution → uint8 pixels [count, 3, r, r].
     private var levels: [Int: [UInt8]] = [:]
 
+    /// CRC-32 of the decoded images at full resolution: equal wherever the same images
+    /// were loaded (how the processes of a group check that they train on the same data).
+    public var fingerprint: UInt32 { levels[resolution]!.withUnsafeBytes { CRC32.update(CRC32.initial, with: $0) } }
+
     /// Memory that concurrent decodes may hold at once (4 GiB), and the estimate of one
     /// decode's peak per pixel (RGBA bytes, the float image, its square crop, resizing).
     public static let decodeBudgetBytes = 4 << 30

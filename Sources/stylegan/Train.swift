@@ -204,6 +204,10 @@ struct Train: ParsableCommand {
         }
         do { try trainer.distribute(over: group) } catch { throw CLIError("\(error)") }
         if group.size > 1 {
+            let data = group.range(UInt64(trainer.dataset.count) << 32 | UInt64(trainer.dataset.fingerprint))
+            guard data.min == data.max else {
+                throw CLIError("the \(group.size) processes loaded different training images (\(trainer.dataset.count) here): give every host the same --data folder")
+            }
             let steps = group.range(UInt64(trainer.step))
             guard steps.min == steps.max else {
                 throw CLIError("the \(group.size) processes resumed from different snapshots (steps \(steps.min)…\(steps.max)): give every process the same --resume file")

@@ -117,6 +117,17 @@ final class MPITrainingTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/run/stats.jsonl"))
     }
 
+    /// Hosts with different data folders (here: two folders, one per process, with
+    /// mpirun's MPMD syntax) are refused before training.
+    func testProcessesWithDifferentDataAreRefused() throws {
+        let (dir, data) = try data()
+        try writeImages(to: "\(dir)/other", count: 16, size: 8, pattern: (a: 37, b: 12))
+        let r = try mpirunRaw(["-np", "1", try binary, "train", "--outdir", "\(dir)/run"] + options(data: data, steps: 2)
+                              + [":", "-np", "1", try binary, "train", "--outdir", "\(dir)/run"] + options(data: "\(dir)/other", steps: 2))
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("stylegan: the 2 processes loaded different training images (16 here)"), r.stderr)
+    }
+
     /// A rank killed mid-run ends the job with a failure status in bounded time, and
     /// the last snapshot stays loadable and resumable.
     func testKilledProcessEndsTheJob() throws {
@@ -154,14 +165,12 @@ final class MPITrainingTests: XCTestCase {
     }
 
     /// Open MPI on one machine: more processes than cores, and as root in CI.
-    func mpirunArguments(_ processes: Int, _ arguments: [String]) throws -> [String] {
-        ["--oversubscribe", "--allow-run-as-root", "--bind-to", "none", "-np", "\(processes)", try binary] + arguments
-    }
+    static let mpirunOptions = ["--oversubscribe", "--allow-run-as-root", "--bind-to", "none"]
 
     func startMPI(_ processes: Int, _ arguments: [String]) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try mpirunPath())
-        p.arguments = try mpirunArguments(processes, arguments)
+        p.arguments = Self.mpirunOptions + ["-np", "\(processes)", try binary] + arguments
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
@@ -169,9 +178,14 @@ final class MPITrainingTests: XCTestCase {
     }
 
     func mpirun(_ processes: Int, _ arguments: [String]) throws -> Run {
+        try mpirunRaw(["-np", "\(processes)", try binary] + arguments)
+    }
+
+    /// mpirun with its usual options and then `arguments` (process counts, programs and their arguments).
+    func mpirunRaw(_ arguments: [String]) throws -> Run {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try mpirunPath())
-        p.arguments = try mpirunArguments(processes, arguments)
+        p.arguments = Self.mpirunOptions + arguments
         let (out, err) = (Pipe(), Pipe())
         p.standardOutput = out
         p.standardError = err
