@@ -1,6 +1,6 @@
 // stylegan-bench: measures the machine's GEMM throughput, then the conv2d / upfirdn2d
 // kernels, the generator forward pass and one training iteration against it.
-// Run with `swift run -c release stylegan-bench [--threads N] [--suite conv,fir,generator,training,projection]
+// Run with `swift run -c release stylegan-bench [--threads N] [--suite conv,fir,generator,training,projection,serve]
 // [--filter TEXT]` (or STYLEGAN_THREADS=N); N <= 0 means one thread per core.
 import CKernels
 import StyleGANModel
@@ -26,6 +26,17 @@ func filterText() -> String? {
     return nil
 }
 let rowFilter = filterText()
+
+if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
+    print("""
+    usage: stylegan-bench [--threads N] [--suite conv,fir,generator,training,projection,serve] [--filter TEXT]
+           stylegan-bench make-model RES OUT
+    suites (default: all): conv, fir (kernels); generator, training, projection (networks);
+    serve (an /api/image render of weights/faces64.safetensors, stage by stage and op by op;
+    run from the repository root). --threads N <= 0: one thread per core.
+    """)
+    exit(0)
+}
 
 BLASKernel.ensureBestKernel()   // as the CLI does: the host's best GEMM kernel
 
@@ -115,15 +126,16 @@ let gemmGflops = gemmFlops / gemmTime / 1e9
 print("sgemm \(gemmN)^3: \(fmt(gemmTime * 1e3, 1)) ms, \(fmt(gemmGflops, 1)) GFLOP/s")
 print("")
 
-// MARK: - Suites (`--suite conv,fir,generator,training,projection`; default: all)
+// MARK: - Suites (`--suite conv,fir,generator,training,projection,serve`; default: all)
 
 let suites: Set<String> = {
     let args = CommandLine.arguments
     if let i = args.firstIndex(of: "--suite"), i + 1 < args.count { return Set(args[i + 1].split(separator: ",").map(String.init)) }
-    return ["conv", "fir", "generator", "training", "projection"]
+    return ["conv", "fir", "generator", "training", "projection", "serve"]
 }()
 if suites.contains("conv") { runConvSuite(gemmGflops: gemmGflops) }
 if suites.contains("fir") { runUpfirdnSuite() }
 if suites.contains("generator") { runGeneratorSuite(gemmGflops: gemmGflops) }
 if suites.contains("training") { runTrainingSuite() }
 if suites.contains("projection") { runProjectionSuite() }
+if suites.contains("serve") { runServeSuite() }

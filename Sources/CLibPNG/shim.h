@@ -35,6 +35,13 @@ static inline size_t cpng_image_size(const png_image *image) {
     return (size_t)PNG_IMAGE_SIZE(*image);
 }
 
+/// PNG_IMAGE_PNG_SIZE_MAX(*image): bytes that always hold the PNG of an image of
+/// image->format (the worst case of zlib's stored blocks plus every chunk), so one
+/// png_image_write_to_memory call suffices.
+static inline size_t cpng_png_size_max(const png_image *image) {
+    return (size_t)PNG_IMAGE_PNG_SIZE_MAX(*image);
+}
+
 /// PNG_IMAGE_FAILED(*image): nonzero when an error (not just a warning) occurred.
 static inline int cpng_image_failed(const png_image *image) {
     return PNG_IMAGE_FAILED(*image);

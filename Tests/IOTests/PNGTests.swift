@@ -242,6 +242,22 @@ final class PNGWriteTests: XCTestCase {
         XCTAssertEqual(back.pixels, expected)
     }
 
+    /// `encode` writes in one pass into libpng's worst-case buffer: incompressible noise
+    /// (the largest output) at odd sizes, and flat images (the smallest), round-trip exactly.
+    func testEncodeInOnePassFitsIncompressibleAndFlatImages() throws {
+        var state: UInt64 = 0x9e37_79b9_7f4a_7c15
+        for (width, height) in [(1, 1), (3, 2), (64, 64), (97, 61), (257, 3)] {
+            let pixels = (0..<(3 * width * height)).map { _ -> Float in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Float(state >> 56) / 255
+            }
+            for image in [RGBImage(width: width, height: height, pixels: pixels), RGBImage(width: width, height: height, fill: 0.5)] {
+                let data = try PNG.encode(image)
+                XCTAssertEqual(try PNG.decode(data).pixels, image.pixels.map { Float(PNG.quantize($0)) / 255 }, "\(width)x\(height)")
+            }
+        }
+    }
+
     func testOverwriteReplacesTheFile() throws {
         let path = directory.file("image.png")
         try PNG.write(RGBImage(width: 3, height: 2, fill: 0), to: path)

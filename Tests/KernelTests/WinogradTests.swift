@@ -156,6 +156,11 @@ final class WinogradTests: XCTestCase {
         check(16, 256, 8, 8, 256, maxChannels: 32, seed: 31)
         check(16, 256, 16, 16, 256, maxChannels: 16, maxImages: 4, seed: 32)
         check(16, 256, 32, 32, 256, maxChannels: 8, maxImages: 2, seed: 33)
+        // The bundled 64² model (128 channels up to 32², 64 at 64²), batch 1 and a batch of
+        // queued faces: GEMMs small enough to run side by side, one per thread.
+        check(1, 128, 64, 64, 64, maxChannels: 16, seed: 35)
+        check(1, 128, 32, 32, 128, maxChannels: 32, seed: 36)
+        check(4, 128, 32, 32, 128, maxChannels: 16, maxImages: 2, seed: 37)
         // 4x4 layers keep the existing paths (the policy test above); accuracy of that path.
         check(8, 512, 4, 4, 512, expectWinograd: false, maxChannels: 16, seed: 34)
     }
