@@ -25,8 +25,13 @@ extension XCTestCase {
     }
 
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        try runProgram(try binary, arguments, environment: environment)
+    }
+
+    /// Runs `program` to its end and collects its output.
+    func runProgram(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Run {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try binary)
+        p.executableURL = URL(fileURLWithPath: program)
         p.arguments = arguments
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let (out, err) = (Pipe(), Pipe())

@@ -183,16 +183,7 @@ final class MPITrainingTests: XCTestCase {
 
     /// mpirun with its usual options and then `arguments` (process counts, programs and their arguments).
     func mpirunRaw(_ arguments: [String]) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try mpirunPath())
-        p.arguments = Self.mpirunOptions + arguments
-        let (out, err) = (Pipe(), Pipe())
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        try runProgram(try mpirunPath(), Self.mpirunOptions + arguments)
     }
 
     /// The process of rank `rank` among the descendants of `root` (its environment names the rank).
