@@ -171,7 +171,10 @@ struct Train: ParsableCommand {
             throw exit
         } catch {
             // Only this process may have failed (e.g. rank 0 writing a file): end them all
-            // rather than leave the others waiting in a collective.
+            // rather than leave the others waiting in a collective. When every process
+            // fails alike (a check they all make), rank 0's report should be the one seen:
+            // the others give its abort a moment to end them first.
+            if group.rank != 0 { sleep(2) }
             let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
             FileHandle.standardError.write(Data("stylegan\(group.rank == 0 ? "" : " (rank \(group.rank))"): \(message)\n".utf8))
             group.abort(code: 1)

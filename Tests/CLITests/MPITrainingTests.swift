@@ -126,6 +126,7 @@ final class MPITrainingTests: XCTestCase {
                               + [":", "-np", "1", try binary, "train", "--outdir", "\(dir)/run"] + options(data: "\(dir)/other", steps: 2))
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("stylegan: the 2 processes loaded different training images (16 here)"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("(rank 1)"), "rank 0 reports an error every process found: \(r.stderr)")
     }
 
     /// A rank killed mid-run ends the job with a failure status in bounded time, and
