@@ -47,6 +47,9 @@ fileprivate func resample(_ c: Config, _ x: [Float], naive: Bool = false) -> [Fl
 
 
 final class UpfirdnKernelTests: XCTestCase {
+    /// Every test once per kernel level this machine runs.
+    override func invokeTest() { forEachKernelLevel { level in print("[\(level)] \(name)"); super.invokeTest() } }
+
     private func randomConfigs(count: Int, rng: inout KernelTestRNG) -> [Config] {
         var out: [Config] = []
         while out.count < count {

@@ -43,6 +43,9 @@ fileprivate func pick(_ n: Int, _ count: Int) -> [Int] {
 }
 
 final class WinogradTests: XCTestCase {
+    /// Every test once per kernel level this machine runs.
+    override func invokeTest() { forEachKernelLevel { level in print("[\(level)] \(name)"); super.invokeTest() } }
+
     private let passes: [ck_conv_pass] = [CK_CONV_FORWARD, CK_CONV_INPUT_GRAD, CK_CONV_WEIGHT_GRAD]
 
     private func shape(_ n: Int, _ cin: Int, _ h: Int, _ w: Int, _ cout: Int) -> ck_conv_shape {

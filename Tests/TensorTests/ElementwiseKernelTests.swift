@@ -6,6 +6,16 @@ import CKernels
 /// The element-wise, reduction, normalisation and optimiser kernels against plain
 /// Swift reference loops, on odd shapes and on sizes large enough to run in parallel.
 final class ElementwiseKernelTests: XCTestCase {
+    /// Every test once per kernel level this machine runs (portable, avx2, avx512).
+    override func invokeTest() {
+        for level in KernelLevel.supported {
+            KernelLevel.with(level) {
+                print("[\(level)] \(name)")
+                super.invokeTest()
+            }
+        }
+    }
+
     /// Reference broadcasting binary op by explicit index arithmetic.
     private func referenceBinary(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> [Float] {
         let shape = Shape.broadcast(a.shape, b.shape, op: "ref")
@@ -77,6 +87,34 @@ final class ElementwiseKernelTests: XCTestCase {
         // Each plane has mean 0 and unit variance.
         let m = mean(fused, axes: [2, 3]).scalars
         XCTAssertLessThan(m.map(abs).max()!, 1e-5)
+    }
+
+    /// The fused synthesis epilogue against a float64 loop, on odd plane sizes (vector tails)
+    /// and planes large enough to run in parallel.
+    func testStyleEpilogueMatchesReference() {
+        var r = TestRandom(seed: 25)
+        for (n, c, h, w) in [(2, 3, 5, 7), (1, 2, 3, 1), (3, 4, 33, 17), (2, 8, 64, 64)] {
+            let x = r.normal([n, c, h, w]), noise = r.normal([n, 1, h, w])
+            let strength = r.normal([c]), bias = r.normal([c]), scale = r.normal([n, c]), shift = r.normal([n, c])
+            let y = Fused.styleEpilogue(x, noise: noise, strength: strength, bias: bias, scale: scale, shift: shift,
+                                        slope: 0.2, epsilon: 1e-8).scalars
+            let hw = h * w
+            var ref = [Float](repeating: 0, count: y.count)
+            for p in 0..<(n * c) {
+                let (i, ch) = (p / c, p % c)
+                var v = [Double](repeating: 0, count: hw)
+                for k in 0..<hw {
+                    let t = Double(x.data[p * hw + k]) + Double(noise.data[i * hw + k]) * Double(strength.data[ch]) + Double(bias.data[ch])
+                    v[k] = t > 0 ? t : 0.2 * t
+                }
+                let mean = v.reduce(0, +) / Double(hw)
+                let variance = v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(hw)
+                for k in 0..<hw {
+                    ref[p * hw + k] = Float((v[k] - mean) / (variance + 1e-8).squareRoot() * Double(scale.data[p]) + Double(shift.data[p]))
+                }
+            }
+            assertClose(y, ref, tolerance: 1e-4)
+        }
     }
 
     func testAdamAndEmaUpdates() {
