@@ -2,12 +2,14 @@
 //
 // CK_VW floats per vector, chosen by the flags this translation unit is compiled with
 // (see ck_levels.h): 16 with AVX-512 (zmm), 8 with AVX2 (ymm), 4 otherwise (SSE2 on
-// x86-64, NEON on aarch64). ck_vf is a clang/GCC vector-extension type, so +, -, * work
+// x86-64, NEON on aarch64). Hand-written 8-wide AVX2 code is used only when CK_VW == 8. ck_vf is a clang/GCC vector-extension type, so +, -, * work
 // on it directly, and with -ffp-contract=fast a*b+c becomes one FMA where the ISA has it.
 #ifndef CK_SIMD_H
 #define CK_SIMD_H
 
-#if defined(__AVX512F__)
+#if defined(CK_TEST_VW)   // tools/check-avx512-logic.sh: 16-wide code on AVX2 instructions
+#define CK_VW CK_TEST_VW
+#elif defined(__AVX512F__)
 #define CK_VW 16
 #elif defined(__AVX2__)
 #define CK_VW 8

@@ -129,7 +129,7 @@ static void pack_direct_weights(const direct_geom *d, const float *w, float *wp)
 // weights [ntaps][DCO]; the result rows go to yo + j*ldo.
 static inline void direct_tile(const float *pbase, const int *offs, const float *wq, int ntaps,
                                float *yo, size_t ldo) {
-#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__)
+#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__) && CK_VW == 8
     // Hand-scheduled: clang spills one of the 12 accumulators in the intrinsics version.
     long n = ntaps;
     const int *op = offs;

@@ -21,7 +21,7 @@
 
 static inline void sgemm_tile_6x16(const float *a, size_t lda, const float *b, size_t ldb, long kc,
                                    float *c, size_t ldc, long accumulate) {
-#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__)
+#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__) && CK_VW == 8
     const float *a3 = a + 3 * lda;
     const long lda4 = (long)lda * 4, ldb4 = (long)ldb * 4;
     float *c3 = c + 3 * ldc;
