@@ -9,6 +9,7 @@ import PackageDescription
 // AVX2 + FMA and with AVX-512, and CKernels picks one level at start-up by CPUID
 // (Sources/CKernels/ck_levels.h, kernel_level.c).
 let kernelFlags: [String] = ["-fopenmp", "-O3", "-ffp-contract=fast"]
+// (Decided by the architecture the manifest is evaluated on, i.e. for native builds.)
 #if arch(x86_64)
 let avx2Flags: [String] = ["-mavx2", "-mfma"]
 let avx512Flags: [String] = ["-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl"]
