@@ -4,15 +4,30 @@ import PackageDescription
 // C kernels are always built optimised and with OpenMP (see shared build recipe):
 // SwiftPM would otherwise compile C without optimisation in debug builds, and a
 // missing -fopenmp builds silently and runs on one thread.
-let kernelFlags: [String] = ["-fopenmp", "-O3", "-mavx2", "-mfma", "-ffp-contract=fast"]
+// No instruction-set flags for CKernels itself: it is the portable level and runs on any
+// CPU the compiler targets. The hot kernel files are compiled twice more on x86-64, with
+// AVX2 + FMA and with AVX-512, and CKernels picks one level at start-up by CPUID
+// (Sources/CKernels/ck_levels.h, kernel_level.c).
+let kernelFlags: [String] = ["-fopenmp", "-O3", "-ffp-contract=fast"]
+// (Decided by the architecture the manifest is evaluated on, i.e. for native builds.)
+#if arch(x86_64)
+let avx2Flags: [String] = ["-mavx2", "-mfma"]
+let avx512Flags: [String] = ["-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl"]
+#else
+let avx2Flags: [String] = []     // the level wrappers compile to nothing off x86-64
+let avx512Flags: [String] = []
+#endif
 // Swift loops over pixels (data preparation, SWD) are ~50x slower unoptimised; keep
 // them optimised in debug builds too so the test suite stays fast.
 let optimizedSwift: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 let package = Package(
     name: "StyleGAN",
-    // Supported: Linux on x86-64 with AVX2 + FMA (Glibc, OpenMP and OpenBLAS from Debian;
-    // the kernels are compiled with -mavx2 -mfma). No other platform is built or tested.
+    // Supported: Linux on x86-64 (Glibc, OpenMP and OpenBLAS from Debian). The own kernels
+    // run at the best of three levels the CPU has: AVX-512, AVX2 + FMA, or portable C.
+    // Built and tested on an AVX2 CPU (AMD EPYC, no AVX-512: those variants are compiled
+    // but not run there). Linux on aarch64 should build with the portable kernels
+    // (tools/check-aarch64.sh compiles the C for it) but is not built or tested whole.
     products: [
         .executable(name: "stylegan", targets: ["stylegan"]),
         .library(name: "StyleGANTensor", targets: ["StyleGANTensor"]),
@@ -37,10 +52,15 @@ let package = Package(
         // JPEG decoding (libjpeg-turbo); libjpeg's longjmp error path stays in C.
         .target(name: "CJPEG", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("jpeg")]),
 
+        // The dispatched kernel files of CKernels at the AVX2 and AVX-512 levels (one-line
+        // wrappers that #include them; empty off x86-64).
+        .target(name: "CKernelsAVX2", cSettings: [.headerSearchPath("../CKernels/include"), .unsafeFlags(kernelFlags + avx2Flags)]),
+        .target(name: "CKernelsAVX512", cSettings: [.headerSearchPath("../CKernels/include"), .unsafeFlags(kernelFlags + avx512Flags)]),
+
         // Hot loops: pure functions over float32 NCHW buffers.
         .target(
             name: "CKernels",
-            dependencies: ["COpenBLAS"],
+            dependencies: ["COpenBLAS", "CKernelsAVX2", "CKernelsAVX512"],
             cSettings: [.unsafeFlags(kernelFlags)],
             linkerSettings: [.linkedLibrary("omp5"), .linkedLibrary("openblas")]
         ),

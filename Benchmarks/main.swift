@@ -39,6 +39,7 @@ if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-
 }
 
 BLASKernel.ensureBestKernel()   // as the CLI does: the host's best GEMM kernel
+KernelLevel.checkEnvironment(program: "stylegan-bench")   // STYLEGAN_KERNELS=portable|avx2|avx512
 
 // `stylegan-bench make-model RES OUT`: an official-config generator with the official
 // random initialisation, for whole-process timings (compare-pytorch.sh); values do not
@@ -57,6 +58,7 @@ if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "make-model", l
 ck_set_num_threads(Int32(requestedThreads()))
 print("stylegan-bench: \(ck_get_num_threads()) threads (\(ck_num_procs()) cores visible)")
 print("blas: \(BLASKernel.summary)")
+print("kernels: \(KernelLevel.summary)")
 // Other processes on the same cores distort every row: say so up front.
 if let f = fopen("/proc/loadavg", "r") {
     var buf = [CChar](repeating: 0, count: 128)

@@ -1,22 +1,26 @@
-// Direct register-blocked conv kernels (AVX2/FMA) for few channels at large spatial
-// size, where a GEMM with M = 16..64 is poor (the plan in conv2d.c says when).
+// Direct register-blocked conv kernels for few channels at large spatial size, where a
+// GEMM with M = 16..64 is poor (the plan in conv2d.c says when). Written once over the
+// vector width CK_VW of ck_simd.h and compiled per level (ck_levels.h); the AVX2 level
+// keeps its hand-scheduled tile.
 //
-// Forward: 4 output channels x 24 output pixels of accumulators, loop over (cin, ky, kx)
-// with broadcast weights. Each thread copies the input rows it needs into a zero-padded
+// Forward: 4 output channels x DPV vectors of output pixels (24 with AVX2, 32 with AVX-512)
+// of accumulators, loop over (cin, ky, kx) with broadcast weights. Each thread copies the input rows it needs into a zero-padded
 // slab (stride phases de-interleaved, so every load is contiguous).
 // Input gradient: for stride s it splits into s*s phases (output rows/columns with the
 // same (i + pad) mod s); each phase is a stride-1 direct conv of gy with a transposed,
 // flipped sub-kernel, written strided (stride 1: one phase, the whole transposed conv).
 // Weight gradient: a register-blocked reduction over pixels (WG_CO output channels x
-// WG_TAPS taps of 8-lane accumulators) on the forward's slabs.
+// WG_TAPS taps of CK_VW-lane accumulators) on the forward's slabs.
+#include "ck_levels.h"
 #include "conv_paths.h"
+#include "ck_simd.h"
 
-#include <immintrin.h>
 #include <string.h>
 
 #define SLAB_BUDGET ((size_t)1 << 18)  // floats per thread for the direct kernel's input slab
 #define DCO 4                          // direct kernel: output channels per block
-#define DPX 24                         // direct kernel: output pixels per block
+#define DPV (CK_VW == 16 ? 2 : 3)      // direct kernel: vectors of output pixels per block
+#define DPX (DPV * CK_VW)              // direct kernel: output pixels per block (24 with AVX2)
 
 // Direct-kernel geometry. x' [n, cin, h, w] -> y' [n, cout, ho, wo], pads may be negative.
 typedef struct {
@@ -87,7 +91,7 @@ static size_t input_grad_direct_ws(const ck_conv_shape *s) {
 }
 
 // Weight gradient for few channels at large spatial size: direct register-blocked
-// reduction over pixels (WG_CO output channels x WG_TAPS taps of 8-lane accumulators).
+// reduction over pixels (WG_CO output channels x WG_TAPS taps of CK_VW-lane accumulators).
 #define WG_CO 2
 #define WG_TAPS 6
 #define WG_CHUNK 256   // pixels per pass over one row
@@ -96,11 +100,11 @@ static size_t wgrad_taps_pad(const direct_geom *d) {
     return ck_round_up((size_t)d->cin * d->kh * d->kw, WG_TAPS);
 }
 static size_t wgrad_gbuf_floats(const direct_geom *d) {
-    return ck_round_up((size_t)d->cout, WG_CO) * d->rb * ck_round_up((size_t)d->wo, 8);
+    return ck_round_up((size_t)d->cout, WG_CO) * d->rb * ck_round_up((size_t)d->wo, CK_VW);
 }
 static size_t wgrad_slot_floats(const direct_geom *d) {
     return d->slab + ck_round_up(wgrad_gbuf_floats(d), 16) +
-           ck_round_up((size_t)d->cout, WG_CO) * wgrad_taps_pad(d) * 8;
+           ck_round_up((size_t)d->cout, WG_CO) * wgrad_taps_pad(d) * CK_VW;
 }
 
 // wp[cb][ci][ky][kx][DCO] from w[co][ci][ky][kx], zero for co >= cout.
@@ -125,7 +129,7 @@ static void pack_direct_weights(const direct_geom *d, const float *w, float *wp)
 // weights [ntaps][DCO]; the result rows go to yo + j*ldo.
 static inline void direct_tile(const float *pbase, const int *offs, const float *wq, int ntaps,
                                float *yo, size_t ldo) {
-#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
+#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__) && CK_VW == 8
     // Hand-scheduled: clang spills one of the 12 accumulators in the intrinsics version.
     long n = ntaps;
     const int *op = offs;
@@ -190,44 +194,21 @@ static inline void direct_tile(const float *pbase, const int *offs, const float 
         : "rax", "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
           "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 #else
-    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00;
-    __m256 a10 = a00, a11 = a00, a12 = a00;
-    __m256 a20 = a00, a21 = a00, a22 = a00;
-    __m256 a30 = a00, a31 = a00, a32 = a00;
+    // Constant-bound loops over register arrays: clang unrolls them and keeps acc in registers.
+    ck_vf acc[DCO][DPV];
+    for (int j = 0; j < DCO; j++)
+        for (int v = 0; v < DPV; v++) acc[j][v] = vf_zero();
     for (int t = 0; t < ntaps; t++, wq += DCO) {
         const float *src = pbase + offs[t];
-        const __m256 x0 = _mm256_loadu_ps(src);
-        const __m256 x1 = _mm256_loadu_ps(src + 8);
-        const __m256 x2 = _mm256_loadu_ps(src + 16);
-        __m256 bw = _mm256_broadcast_ss(wq);
-        a00 = _mm256_fmadd_ps(bw, x0, a00);
-        a01 = _mm256_fmadd_ps(bw, x1, a01);
-        a02 = _mm256_fmadd_ps(bw, x2, a02);
-        bw = _mm256_broadcast_ss(wq + 1);
-        a10 = _mm256_fmadd_ps(bw, x0, a10);
-        a11 = _mm256_fmadd_ps(bw, x1, a11);
-        a12 = _mm256_fmadd_ps(bw, x2, a12);
-        bw = _mm256_broadcast_ss(wq + 2);
-        a20 = _mm256_fmadd_ps(bw, x0, a20);
-        a21 = _mm256_fmadd_ps(bw, x1, a21);
-        a22 = _mm256_fmadd_ps(bw, x2, a22);
-        bw = _mm256_broadcast_ss(wq + 3);
-        a30 = _mm256_fmadd_ps(bw, x0, a30);
-        a31 = _mm256_fmadd_ps(bw, x1, a31);
-        a32 = _mm256_fmadd_ps(bw, x2, a32);
+        ck_vf xv[DPV];
+        for (int v = 0; v < DPV; v++) xv[v] = vf_load(src + v * CK_VW);
+        for (int j = 0; j < DCO; j++) {
+            const ck_vf bw = vf_set1(wq[j]);
+            for (int v = 0; v < DPV; v++) acc[j][v] = vf_fma(bw, xv[v], acc[j][v]);
+        }
     }
-    _mm256_storeu_ps(yo, a00);
-    _mm256_storeu_ps(yo + 8, a01);
-    _mm256_storeu_ps(yo + 16, a02);
-    _mm256_storeu_ps(yo + ldo, a10);
-    _mm256_storeu_ps(yo + ldo + 8, a11);
-    _mm256_storeu_ps(yo + ldo + 16, a12);
-    _mm256_storeu_ps(yo + 2 * ldo, a20);
-    _mm256_storeu_ps(yo + 2 * ldo + 8, a21);
-    _mm256_storeu_ps(yo + 2 * ldo + 16, a22);
-    _mm256_storeu_ps(yo + 3 * ldo, a30);
-    _mm256_storeu_ps(yo + 3 * ldo + 8, a31);
-    _mm256_storeu_ps(yo + 3 * ldo + 16, a32);
+    for (int j = 0; j < DCO; j++)
+        for (int v = 0; v < DPV; v++) vf_store(yo + j * ldo + v * CK_VW, acc[j][v]);
 #endif
 }
 
@@ -349,11 +330,11 @@ static void direct_weight_grad(const direct_geom *d, const float *x, const float
     const int ntaps = cin * kh * kw;
     const int tpad = (int)wgrad_taps_pad(d);
     const int copad = (int)ck_round_up((size_t)cout, WG_CO);
-    const int wo8 = (int)ck_round_up((size_t)wo, 8);
+    const int wo8 = (int)ck_round_up((size_t)wo, CK_VW);   // wo in whole vectors
     const size_t phrow = (size_t)st * lp, chstride = (size_t)d->sr * phrow;
     const size_t slot = wgrad_slot_floats(d);
     const size_t gbufsz = ck_round_up(wgrad_gbuf_floats(d), 16);
-    const size_t accsz = (size_t)copad * tpad * 8;
+    const size_t accsz = (size_t)copad * tpad * CK_VW;
     const long nrb = (ho + rb - 1) / rb;
     const long items = (long)d->n * nrb;
     int offs[DIRECT_MAX_TAPS + WG_TAPS];
@@ -370,7 +351,7 @@ static void direct_weight_grad(const direct_geom *d, const float *x, const float
         used = omp_get_num_threads();
         float *slab = scratch + (size_t)omp_get_thread_num() * slot;
         float *gbuf = slab + d->slab;
-        float *acc = gbuf + gbufsz;   // [copad][tpad][8], 32-byte aligned when ws is
+        float *acc = gbuf + gbufsz;   // [copad][tpad][CK_VW]
         memset(acc, 0, sizeof(float) * accsz);
 #pragma omp for schedule(static)
         for (long it = 0; it < items; it++) {
@@ -401,41 +382,41 @@ static void direct_weight_grad(const direct_geom *d, const float *x, const float
                             const float *x0 = rowbase + offs[tg] + c0, *x1 = rowbase + offs[tg + 1] + c0;
                             const float *x2 = rowbase + offs[tg + 2] + c0, *x3 = rowbase + offs[tg + 3] + c0;
                             const float *x4 = rowbase + offs[tg + 4] + c0, *x5 = rowbase + offs[tg + 5] + c0;
-                            float *A0 = acc + ((size_t)cp * tpad + tg) * 8;
-                            float *A1 = A0 + (size_t)tpad * 8;
-                            __m256 a00 = _mm256_loadu_ps(A0), a01 = _mm256_loadu_ps(A0 + 8);
-                            __m256 a02 = _mm256_loadu_ps(A0 + 16), a03 = _mm256_loadu_ps(A0 + 24);
-                            __m256 a04 = _mm256_loadu_ps(A0 + 32), a05 = _mm256_loadu_ps(A0 + 40);
-                            __m256 a10 = _mm256_loadu_ps(A1), a11 = _mm256_loadu_ps(A1 + 8);
-                            __m256 a12 = _mm256_loadu_ps(A1 + 16), a13 = _mm256_loadu_ps(A1 + 24);
-                            __m256 a14 = _mm256_loadu_ps(A1 + 32), a15 = _mm256_loadu_ps(A1 + 40);
-                            for (int q = 0; q < len; q += 8) {
-                                const __m256 y0 = _mm256_loadu_ps(g0 + q), y1 = _mm256_loadu_ps(g1 + q);
-                                __m256 v = _mm256_loadu_ps(x0 + q);
-                                a00 = _mm256_fmadd_ps(y0, v, a00);
-                                a10 = _mm256_fmadd_ps(y1, v, a10);
-                                v = _mm256_loadu_ps(x1 + q);
-                                a01 = _mm256_fmadd_ps(y0, v, a01);
-                                a11 = _mm256_fmadd_ps(y1, v, a11);
-                                v = _mm256_loadu_ps(x2 + q);
-                                a02 = _mm256_fmadd_ps(y0, v, a02);
-                                a12 = _mm256_fmadd_ps(y1, v, a12);
-                                v = _mm256_loadu_ps(x3 + q);
-                                a03 = _mm256_fmadd_ps(y0, v, a03);
-                                a13 = _mm256_fmadd_ps(y1, v, a13);
-                                v = _mm256_loadu_ps(x4 + q);
-                                a04 = _mm256_fmadd_ps(y0, v, a04);
-                                a14 = _mm256_fmadd_ps(y1, v, a14);
-                                v = _mm256_loadu_ps(x5 + q);
-                                a05 = _mm256_fmadd_ps(y0, v, a05);
-                                a15 = _mm256_fmadd_ps(y1, v, a15);
+                            float *A0 = acc + ((size_t)cp * tpad + tg) * CK_VW;
+                            float *A1 = A0 + (size_t)tpad * CK_VW;
+                            ck_vf a00 = vf_load(A0), a01 = vf_load(A0 + CK_VW);
+                            ck_vf a02 = vf_load(A0 + 2 * CK_VW), a03 = vf_load(A0 + 3 * CK_VW);
+                            ck_vf a04 = vf_load(A0 + 4 * CK_VW), a05 = vf_load(A0 + 5 * CK_VW);
+                            ck_vf a10 = vf_load(A1), a11 = vf_load(A1 + CK_VW);
+                            ck_vf a12 = vf_load(A1 + 2 * CK_VW), a13 = vf_load(A1 + 3 * CK_VW);
+                            ck_vf a14 = vf_load(A1 + 4 * CK_VW), a15 = vf_load(A1 + 5 * CK_VW);
+                            for (int q = 0; q < len; q += CK_VW) {
+                                const ck_vf y0 = vf_load(g0 + q), y1 = vf_load(g1 + q);
+                                ck_vf v = vf_load(x0 + q);
+                                a00 = vf_fma(y0, v, a00);
+                                a10 = vf_fma(y1, v, a10);
+                                v = vf_load(x1 + q);
+                                a01 = vf_fma(y0, v, a01);
+                                a11 = vf_fma(y1, v, a11);
+                                v = vf_load(x2 + q);
+                                a02 = vf_fma(y0, v, a02);
+                                a12 = vf_fma(y1, v, a12);
+                                v = vf_load(x3 + q);
+                                a03 = vf_fma(y0, v, a03);
+                                a13 = vf_fma(y1, v, a13);
+                                v = vf_load(x4 + q);
+                                a04 = vf_fma(y0, v, a04);
+                                a14 = vf_fma(y1, v, a14);
+                                v = vf_load(x5 + q);
+                                a05 = vf_fma(y0, v, a05);
+                                a15 = vf_fma(y1, v, a15);
                             }
-                            _mm256_storeu_ps(A0, a00); _mm256_storeu_ps(A0 + 8, a01);
-                            _mm256_storeu_ps(A0 + 16, a02); _mm256_storeu_ps(A0 + 24, a03);
-                            _mm256_storeu_ps(A0 + 32, a04); _mm256_storeu_ps(A0 + 40, a05);
-                            _mm256_storeu_ps(A1, a10); _mm256_storeu_ps(A1 + 8, a11);
-                            _mm256_storeu_ps(A1 + 16, a12); _mm256_storeu_ps(A1 + 24, a13);
-                            _mm256_storeu_ps(A1 + 32, a14); _mm256_storeu_ps(A1 + 40, a15);
+                            vf_store(A0, a00); vf_store(A0 + CK_VW, a01);
+                            vf_store(A0 + 2 * CK_VW, a02); vf_store(A0 + 3 * CK_VW, a03);
+                            vf_store(A0 + 4 * CK_VW, a04); vf_store(A0 + 5 * CK_VW, a05);
+                            vf_store(A1, a10); vf_store(A1 + CK_VW, a11);
+                            vf_store(A1 + 2 * CK_VW, a12); vf_store(A1 + 3 * CK_VW, a13);
+                            vf_store(A1 + 4 * CK_VW, a14); vf_store(A1 + 5 * CK_VW, a15);
                         }
                     }
                 }
@@ -449,8 +430,8 @@ static void direct_weight_grad(const direct_geom *d, const float *x, const float
         const long co = i / ntaps, t = i % ntaps;
         double sum = 0.0;
         for (int th = 0; th < used; th++) {
-            const float *a = scratch + (size_t)th * slot + d->slab + gbufsz + ((size_t)co * tpad + t) * 8;
-            for (int l = 0; l < 8; l++) sum += a[l];
+            const float *a = scratch + (size_t)th * slot + d->slab + gbufsz + ((size_t)co * tpad + t) * CK_VW;
+            for (int l = 0; l < CK_VW; l++) sum += a[l];
         }
         gw[i] = (float)sum;
     }

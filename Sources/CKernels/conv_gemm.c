@@ -9,6 +9,7 @@
 // Weight grad: gw = gy · colᵀ, accumulated over the groups / chunks.
 // One loop per layout serves the three passes. BLAS is only called outside OpenMP
 // regions; all data movement is OpenMP-parallel.
+#include "ck_levels.h"
 #include "conv_paths.h"
 
 #include <string.h>
@@ -20,10 +21,14 @@
 // Inline zero for the short rows of small layers.
 static inline void zero_floats_short(float *d, long n) {
     long i = 0;
+#if defined(__AVX__)
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(d + i, _mm256_setzero_ps());
     if (n - i >= 4) { _mm_storeu_ps(d + i, _mm_setzero_ps()); i += 4; }
     if (n - i >= 2) { _mm_storel_pi((__m64 *)(d + i), _mm_setzero_ps()); i += 2; }
     if (n - i >= 1) d[i] = 0.0f;
+#else
+    for (; i < n; i++) d[i] = 0.0f;
+#endif
 }
 
 // Valid output-column range [lo, hi) for kernel column kx: ox*st - p + kx in [0, w).

@@ -6,10 +6,12 @@
 #include "CKernels.h"
 #include "ck_scratch.h"
 
+#if defined(__AVX__)
 #include <immintrin.h>
+#endif
 
 // Limits that are both plan thresholds and kernel sizes.
-#define SG_MR 6                // small GEMM: rows per tile (the plan needs cout >= SG_MR)
+#define SG_MR 6                // small GEMM: rows per tile (the plan needs cout >= SG_MR; every level)
 #define SMALL_N 128            // small GEMM: max output pixels over the batch (sizes a stack buffer)
 #define SMALL_TAPS 25          // small GEMM: max kh * kw (sizes a stack buffer)
 #define DIRECT_MAX_TAPS 1024   // direct kernels: max taps per output (sizes the tap-offset tables)
@@ -29,10 +31,15 @@ void ck_conv_im2col_channel(const ck_conv_shape *s, const float *xb, int ci, int
 // dominate there).
 static inline void ck_copy_floats(float *d, const float *s, long n) {
     long i = 0;
+#if defined(__AVX__)
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(d + i, _mm256_loadu_ps(s + i));
     if (n - i >= 4) { _mm_storeu_ps(d + i, _mm_loadu_ps(s + i)); i += 4; }
     if (n - i >= 2) { _mm_storel_pi((__m64 *)(d + i), _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)(s + i))); i += 2; }
     if (n - i >= 1) d[i] = s[i];
+#else
+    for (; i + 4 <= n; i += 4) { d[i] = s[i]; d[i + 1] = s[i + 1]; d[i + 2] = s[i + 2]; d[i + 3] = s[i + 3]; }
+    for (; i < n; i++) d[i] = s[i];
+#endif
 }
 
 // MARK: - GEMM paths (conv_gemm.c)

@@ -1,24 +1,27 @@
 // Small-N GEMM path: the forward of layers with few output pixels over the whole batch
 // (4x4 and 8x8 layers), where OpenBLAS spends most of its time packing the weights.
-// All images' columns go side by side into SG_NR-column panels and one hand-written
-// 6x16 AVX2/FMA GEMM computes [cout, n*ho*wo]. The plan (conv2d.c) says when.
+// All images' columns go side by side into SG_NR-column panels and one register-tiled
+// 6 x (2 vectors) GEMM computes [cout, n*ho*wo]: 6x16 with AVX2 (hand-written), 6x32 with
+// AVX-512, 6x8 portable (ck_simd.h). The plan (conv2d.c) says when.
+#include "ck_levels.h"
 #include "conv_paths.h"
+#include "ck_simd.h"
 
 #include <string.h>
 
 // C[M, N] = A[M, K] * B[K, N] for small N, where OpenBLAS spends most of its time
 // packing A (the weights, read once per call anyway). A is read in place, B has
-// ldb >= round_up(N, 16) with zeros in the padding columns, C gets ldc >= round_up(N, 16).
+// ldb >= round_up(N, SG_NR) with zeros in the padding columns, C gets ldc >= round_up(N, SG_NR).
 // Threads split the rows of C; K is processed in chunks so a chunk of B stays in L2.
 // (SG_MR, the rows per tile, is in conv_paths.h: the plan needs cout >= SG_MR.)
-#define SG_NR 16
+#define SG_NR (2 * CK_VW)
 #ifndef SG_KC
 #define SG_KC 256
 #endif
 
 static inline void sgemm_tile_6x16(const float *a, size_t lda, const float *b, size_t ldb, long kc,
                                    float *c, size_t ldc, long accumulate) {
-#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
+#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__) && CK_VW == 8
     const float *a3 = a + 3 * lda;
     const long lda4 = (long)lda * 4, ldb4 = (long)ldb * 4;
     float *c3 = c + 3 * ldc;
@@ -101,12 +104,23 @@ static inline void sgemm_tile_6x16(const float *a, size_t lda, const float *b, s
         : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
           "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 #else
-    for (int i = 0; i < SG_MR; i++)
-        for (int j = 0; j < SG_NR; j++) {
-            float acc = accumulate ? c[i * ldc + j] : 0.0f;
-            for (long k = 0; k < kc; k++) acc += a[i * lda + k] * b[k * ldb + j];
-            c[i * ldc + j] = acc;
+    ck_vf acc[SG_MR][2];
+    for (int i = 0; i < SG_MR; i++) {
+        acc[i][0] = accumulate ? vf_load(c + i * ldc) : vf_zero();
+        acc[i][1] = accumulate ? vf_load(c + i * ldc + CK_VW) : vf_zero();
+    }
+    for (long k = 0; k < kc; k++) {
+        const ck_vf b0 = vf_load(b + k * ldb), b1 = vf_load(b + k * ldb + CK_VW);
+        for (int i = 0; i < SG_MR; i++) {
+            const ck_vf ai = vf_set1(a[i * lda + k]);
+            acc[i][0] = vf_fma(ai, b0, acc[i][0]);
+            acc[i][1] = vf_fma(ai, b1, acc[i][1]);
         }
+    }
+    for (int i = 0; i < SG_MR; i++) {
+        vf_store(c + i * ldc, acc[i][0]);
+        vf_store(c + i * ldc + CK_VW, acc[i][1]);
+    }
 #endif
 }
 

@@ -1,4 +1,5 @@
 // Element-wise maps, broadcasting binary ops, reductions and instance normalisation.
+#include "ck_levels.h"
 #include "CKernels.h"
 #include <math.h>
 #include <stdlib.h>

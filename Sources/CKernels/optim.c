@@ -1,4 +1,5 @@
 // Optimiser update loops over flat parameter buffers.
+#include "ck_levels.h"
 #include "CKernels.h"
 #include <math.h>
 

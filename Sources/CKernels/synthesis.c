@@ -1,4 +1,5 @@
 // Fused synthesis epilogue and counter-based Gaussian noise.
+#include "ck_levels.h"
 #include "CKernels.h"
 #include <math.h>
 
@@ -43,6 +44,7 @@ void ck_style_epilogue(const float *x, const float *noise, const float *strength
     }
 }
 
+#if CK_LEVEL_BASE   // the noise must not depend on the level: one version, in CKernels
 static inline uint64_t splitmix64(uint64_t z) {
     z += 0x9e3779b97f4a7c15ULL;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -64,3 +66,4 @@ void ck_fill_normal(float *out, int64_t n, uint64_t seed) {
         if (2 * i + 1 < n) out[2 * i + 1] = (float)(rad * sin(th));
     }
 }
+#endif

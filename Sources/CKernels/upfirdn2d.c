@@ -8,16 +8,19 @@
 // workspace holds one line pair per thread. Specialised paths handle the
 // StyleGAN cases: 2-tap 2x upsampling with pads (1,0) (nearest up) and 2-tap
 // 2x downsampling without pads (box down).
+#include "ck_levels.h"
 #include "CKernels.h"
 #include "ck_scratch.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#if CK_LEVEL_BASE   // level-independent: once, in CKernels (see ck_levels.h)
 void ck_upfirdn2d_shape_finish(ck_upfirdn_shape *s) {
     s->ho = (s->h * s->upy + s->pady0 + s->pady1 - s->fh) / s->downy + 1;
     s->wo = (s->w * s->upx + s->padx0 + s->padx1 - s->fw) / s->downx + 1;
 }
+#endif
 
 static size_t line_len(const ck_upfirdn_shape *s) {
     long lx = (long)s->w * s->upx + s->padx0 + s->padx1;
@@ -29,6 +32,7 @@ static size_t slot_floats(const ck_upfirdn_shape *s) {
     return ck_round_up((size_t)s->w + 16, 16) + ck_round_up(line_len(s) + 16, 16);
 }
 
+#if CK_LEVEL_BASE
 size_t ck_upfirdn2d_workspace_floats(const ck_upfirdn_shape *s) {
     return (size_t)ck_scratch_slots() * slot_floats(s);
 }
@@ -65,6 +69,7 @@ void ck_upfirdn2d_naive(const ck_upfirdn_shape *s, const float *x, const float *
     }
     free(u);
 }
+#endif
 
 // MARK: - Fast paths
 

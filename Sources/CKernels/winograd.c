@@ -28,10 +28,14 @@
 // Workspace (ck_conv2d_workspace_floats): U (16 cin cout floats: 4 MB at 256 channels,
 // 16 MB at 512) + V + M (the rest of WINO_BUDGET, at least half of it) + per-thread row
 // scratch: ~32 MB up to 512 channels.
+//
+// The transforms are written over the vector width CK_VW of ck_simd.h (8 with AVX2, 16 with
+// AVX-512, 4 portable); ck_levels.h compiles this file once per level.
+#include "ck_levels.h"
 #include "winograd.h"
 #include "ck_scratch.h"
+#include "ck_simd.h"
 
-#include <immintrin.h>
 #include <string.h>
 
 #ifndef WINO_BUDGET
@@ -46,11 +50,11 @@
 
 typedef struct {
     int n, C, K, H, W;   // conv x [n, C, H, W] -> y [n, K, H, W]
-    int th, tw, twp;     // tile rows / columns per image; twp = tw rounded up to 8
+    int th, tw, twp;     // tile rows / columns per image; twp = tw rounded up to CK_VW
     long R;              // tile rows over the batch (n * th)
     long rc;             // tile rows per chunk
     size_t ldt;          // tiles per chunk (capacity, row stride of V and M)
-    size_t u, v, m;      // floats of U, V, M (V and M padded for 8-wide tail reads)
+    size_t u, v, m;      // floats of U, V, M (V and M padded for vector tail reads, up to 16 wide)
     size_t tmp;          // per-thread scratch floats
 } wplan;
 
@@ -60,7 +64,7 @@ static wplan make_plan(int n, int C, int K, int H, int W) {
     p.n = n; p.C = C; p.K = K; p.H = H; p.W = W;
     p.th = (H + 1) / 2;
     p.tw = (W + 1) / 2;
-    p.twp = (int)ck_round_up((size_t)p.tw, 8);
+    p.twp = (int)ck_round_up((size_t)p.tw, CK_VW);
     p.R = (long)n * p.th;
     // U, V and M together stay within WINO_BUDGET floats (V + M get at least half of it).
     size_t vm = WINO_BUDGET > (size_t)16 * K * C ? WINO_BUDGET - (size_t)16 * K * C : 0;
@@ -77,8 +81,9 @@ static wplan make_plan(int n, int C, int K, int H, int W) {
     p.v = ck_round_up((size_t)16 * C * p.ldt + 16, 16);
     p.m = ck_round_up((size_t)16 * K * p.ldt + 16, 16);
     // Input transform: E, O [4][twp + 8] each + out [16][twp]; output transform:
-    // two output rows of 2 * twp. 40 * (twp + 8) covers both.
-    p.tmp = ck_round_up((size_t)40 * (p.twp + 8), 16);
+    // two output rows of 2 * twp. 40 * (twp + 8) covers both (sized for the widest level,
+    // 16, so the workspace does not depend on the level).
+    p.tmp = ck_round_up((size_t)40 * (ck_round_up((size_t)p.tw, 16) + 8), 16);
     return p;
 }
 
@@ -104,53 +109,50 @@ size_t ck_wino_workspace_floats(const ck_conv_shape *s, ck_conv_pass pass) {
 static void filter_transform(const wplan *p, const float *weight, int flip, float *U) {
     const int C = p->C, K = p->K;
     const size_t KC = (size_t)K * C;
-    const int cb = (C + 7) / 8;   // blocks of 8 consecutive input channels
+    const int cb = (C + CK_VW - 1) / CK_VW;   // blocks of CK_VW consecutive input channels
     const long jobs = (long)K * cb;
     // Element stride between consecutive c of the same tap: 9 (weight [K][C][3][3]) or
     // 9 K (flip: weight [C][K][3][3]).
     const int cstride = flip ? 9 * K : 9;
-    const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(cstride));
-    const __m256 half = _mm256_set1_ps(0.5f);
+    const ck_vf half = vf_set1(0.5f);
 #pragma omp parallel for schedule(static)
     for (long j = 0; j < jobs; j++) {
-        const int k = (int)(j / cb), c0 = (int)(j % cb) * 8;
-        const int nc = C - c0 < 8 ? C - c0 : 8;
+        const int k = (int)(j / cb), c0 = (int)(j % cb) * CK_VW;
+        const int nc = C - c0 < CK_VW ? C - c0 : CK_VW;
         const float *base = flip ? weight + ((size_t)c0 * K + k) * 9 : weight + ((size_t)k * C + c0) * 9;
-        __m256 g[9];
-        if (nc == 8) {
-            for (int i = 0; i < 9; i++) g[i] = _mm256_i32gather_ps(base + (flip ? 8 - i : i), idx, 4);
-        } else {
-            float tmp[9][8];
+        ck_vf g[9];
+        {
+            float tmp[9][CK_VW];
             for (int i = 0; i < 9; i++)
-                for (int l = 0; l < 8; l++) tmp[i][l] = l < nc ? base[(size_t)l * cstride + (flip ? 8 - i : i)] : 0.0f;
-            for (int i = 0; i < 9; i++) g[i] = _mm256_loadu_ps(tmp[i]);
+                for (int l = 0; l < CK_VW; l++) tmp[i][l] = l < nc ? base[(size_t)l * cstride + (flip ? 8 - i : i)] : 0.0f;
+            for (int i = 0; i < 9; i++) g[i] = vf_load(tmp[i]);
         }
         // t = G g (4x3), then u = t Gᵀ (4x4).
-        __m256 t[4][3];
+        ck_vf t[4][3];
         for (int b = 0; b < 3; b++) {
-            const __m256 g0 = g[b], g1 = g[3 + b], g2 = g[6 + b];
-            const __m256 s02 = _mm256_add_ps(g0, g2);
+            const ck_vf g0 = g[b], g1 = g[3 + b], g2 = g[6 + b];
+            const ck_vf s02 = vf_add(g0, g2);
             t[0][b] = g0;
-            t[1][b] = _mm256_mul_ps(half, _mm256_add_ps(s02, g1));
-            t[2][b] = _mm256_mul_ps(half, _mm256_sub_ps(s02, g1));
+            t[1][b] = vf_mul(half, vf_add(s02, g1));
+            t[2][b] = vf_mul(half, vf_sub(s02, g1));
             t[3][b] = g2;
         }
         float *u = U + (size_t)k * C + c0;
         for (int a = 0; a < 4; a++) {
-            const __m256 t0 = t[a][0], t1 = t[a][1], t2 = t[a][2];
-            const __m256 s02 = _mm256_add_ps(t0, t2);
-            __m256 r[4];
+            const ck_vf t0 = t[a][0], t1 = t[a][1], t2 = t[a][2];
+            const ck_vf s02 = vf_add(t0, t2);
+            ck_vf r[4];
             r[0] = t0;
-            r[1] = _mm256_mul_ps(half, _mm256_add_ps(s02, t1));
-            r[2] = _mm256_mul_ps(half, _mm256_sub_ps(s02, t1));
+            r[1] = vf_mul(half, vf_add(s02, t1));
+            r[2] = vf_mul(half, vf_sub(s02, t1));
             r[3] = t2;
             for (int q = 0; q < 4; q++) {
                 float *dst = u + (size_t)(a * 4 + q) * KC;
-                if (nc == 8) {
-                    _mm256_storeu_ps(dst, r[q]);
+                if (nc == CK_VW) {
+                    vf_store(dst, r[q]);
                 } else {
-                    float tmp[8];
-                    _mm256_storeu_ps(tmp, r[q]);
+                    float tmp[CK_VW];
+                    vf_store(tmp, r[q]);
                     for (int l = 0; l < nc; l++) dst[l] = tmp[l];
                 }
             }
@@ -216,13 +218,11 @@ static void input_transform(const wplan *p, const float *x, long r0, long nr, fl
                 const float *row = plane + (size_t)iy * W;
                 e[0] = 0.0f;
                 int k = 0;
-                // 8 pairs at a time: evens of row[2k..2k+15] -> o[k..], odds -> e[k+1..].
-                for (; 2 * k + 15 < W; k += 8) {
-                    const __m256 a = _mm256_loadu_ps(row + 2 * k), bq = _mm256_loadu_ps(row + 2 * k + 8);
-                    const __m256 ev = _mm256_shuffle_ps(a, bq, _MM_SHUFFLE(2, 0, 2, 0));
-                    const __m256 od = _mm256_shuffle_ps(a, bq, _MM_SHUFFLE(3, 1, 3, 1));
-                    _mm256_storeu_ps(o + k, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), _MM_SHUFFLE(3, 1, 2, 0))));
-                    _mm256_storeu_ps(e + k + 1, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(od), _MM_SHUFFLE(3, 1, 2, 0))));
+                // CK_VW pairs at a time: evens of row[2k..2k+2VW-1] -> o[k..], odds -> e[k+1..].
+                for (; 2 * k + 2 * CK_VW - 1 < W; k += CK_VW) {
+                    const ck_vf a = vf_load(row + 2 * k), bq = vf_load(row + 2 * k + CK_VW);
+                    vf_store(o + k, vf_even(a, bq));
+                    vf_store(e + k + 1, vf_odd(a, bq));
                 }
                 // Remaining full pairs: 2k < W and 2k + 1 < W.
                 for (; 2 * k + 1 < W; k++) {
@@ -233,26 +233,26 @@ static void input_transform(const wplan *p, const float *x, long r0, long nr, fl
                 else { o[k] = 0.0f; }
                 for (int q = k + 1; q < ls; q++) { e[q] = 0.0f; o[q] = 0.0f; }
             }
-            for (int tx = 0; tx < twp; tx += 8) {
-                __m256 d[4][4];
+            for (int tx = 0; tx < twp; tx += CK_VW) {
+                ck_vf d[4][4];
                 for (int i = 0; i < 4; i++) {
-                    d[i][0] = _mm256_loadu_ps(E + i * ls + tx);
-                    d[i][1] = _mm256_loadu_ps(O + i * ls + tx);
-                    d[i][2] = _mm256_loadu_ps(E + i * ls + tx + 1);
-                    d[i][3] = _mm256_loadu_ps(O + i * ls + tx + 1);
+                    d[i][0] = vf_load(E + i * ls + tx);
+                    d[i][1] = vf_load(O + i * ls + tx);
+                    d[i][2] = vf_load(E + i * ls + tx + 1);
+                    d[i][3] = vf_load(O + i * ls + tx + 1);
                 }
-                __m256 u[4][4];
+                ck_vf u[4][4];
                 for (int q = 0; q < 4; q++) {
-                    u[0][q] = _mm256_sub_ps(d[0][q], d[2][q]);
-                    u[1][q] = _mm256_add_ps(d[1][q], d[2][q]);
-                    u[2][q] = _mm256_sub_ps(d[2][q], d[1][q]);
-                    u[3][q] = _mm256_sub_ps(d[1][q], d[3][q]);
+                    u[0][q] = vf_sub(d[0][q], d[2][q]);
+                    u[1][q] = vf_add(d[1][q], d[2][q]);
+                    u[2][q] = vf_sub(d[2][q], d[1][q]);
+                    u[3][q] = vf_sub(d[1][q], d[3][q]);
                 }
                 for (int i = 0; i < 4; i++) {
-                    _mm256_storeu_ps(out + (i * 4 + 0) * twp + tx, _mm256_sub_ps(u[i][0], u[i][2]));
-                    _mm256_storeu_ps(out + (i * 4 + 1) * twp + tx, _mm256_add_ps(u[i][1], u[i][2]));
-                    _mm256_storeu_ps(out + (i * 4 + 2) * twp + tx, _mm256_sub_ps(u[i][2], u[i][1]));
-                    _mm256_storeu_ps(out + (i * 4 + 3) * twp + tx, _mm256_sub_ps(u[i][1], u[i][3]));
+                    vf_store(out + (i * 4 + 0) * twp + tx, vf_sub(u[i][0], u[i][2]));
+                    vf_store(out + (i * 4 + 1) * twp + tx, vf_add(u[i][1], u[i][2]));
+                    vf_store(out + (i * 4 + 2) * twp + tx, vf_sub(u[i][2], u[i][1]));
+                    vf_store(out + (i * 4 + 3) * twp + tx, vf_sub(u[i][1], u[i][3]));
                 }
             }
             float *dst = V + (size_t)c * ldt + (size_t)rr * tw;
@@ -293,22 +293,22 @@ static void grad_output_transform(const wplan *p, const float *gy, long r0, long
                 if (2 * q < W) { e[q] = row[2 * q]; o[q] = 0.0f; q++; }
                 for (; q < ls; q++) { e[q] = 0.0f; o[q] = 0.0f; }
             }
-            for (int tx = 0; tx < twp; tx += 8) {
-                const __m256 g00 = _mm256_loadu_ps(E + tx), g01 = _mm256_loadu_ps(O + tx);
-                const __m256 g10 = _mm256_loadu_ps(E + ls + tx), g11 = _mm256_loadu_ps(O + ls + tx);
+            for (int tx = 0; tx < twp; tx += CK_VW) {
+                const ck_vf g00 = vf_load(E + tx), g01 = vf_load(O + tx);
+                const ck_vf g10 = vf_load(E + ls + tx), g11 = vf_load(O + ls + tx);
                 // t = A g (4x2)
-                __m256 t[4][2];
+                ck_vf t[4][2];
                 t[0][0] = g00; t[0][1] = g01;
-                t[1][0] = _mm256_add_ps(g00, g10); t[1][1] = _mm256_add_ps(g01, g11);
-                t[2][0] = _mm256_sub_ps(g00, g10); t[2][1] = _mm256_sub_ps(g01, g11);
+                t[1][0] = vf_add(g00, g10); t[1][1] = vf_add(g01, g11);
+                t[2][0] = vf_sub(g00, g10); t[2][1] = vf_sub(g01, g11);
                 t[3][0] = g10; t[3][1] = g11;   // sign applied below: row 3 of A is (0, -1)
                 for (int i = 0; i < 4; i++) {
-                    __m256 a = t[i][0], bb = t[i][1];
-                    if (i == 3) { a = _mm256_sub_ps(_mm256_setzero_ps(), a); bb = _mm256_sub_ps(_mm256_setzero_ps(), bb); }
-                    _mm256_storeu_ps(out + (i * 4 + 0) * twp + tx, a);
-                    _mm256_storeu_ps(out + (i * 4 + 1) * twp + tx, _mm256_add_ps(a, bb));
-                    _mm256_storeu_ps(out + (i * 4 + 2) * twp + tx, _mm256_sub_ps(a, bb));
-                    _mm256_storeu_ps(out + (i * 4 + 3) * twp + tx, _mm256_sub_ps(_mm256_setzero_ps(), bb));
+                    ck_vf a = t[i][0], bb = t[i][1];
+                    if (i == 3) { a = vf_sub(vf_zero(), a); bb = vf_sub(vf_zero(), bb); }
+                    vf_store(out + (i * 4 + 0) * twp + tx, a);
+                    vf_store(out + (i * 4 + 1) * twp + tx, vf_add(a, bb));
+                    vf_store(out + (i * 4 + 2) * twp + tx, vf_sub(a, bb));
+                    vf_store(out + (i * 4 + 3) * twp + tx, vf_sub(vf_zero(), bb));
                 }
             }
             float *dst = G + (size_t)k * ldt + (size_t)rr * tw;
@@ -334,26 +334,24 @@ static void output_transform(const wplan *p, const float *M, long r0, long nr, f
             const long rr = j % nr, r = r0 + rr;
             const int b = (int)(r / th), ty = (int)(r % th);
             const float *src = M + (size_t)k * ldt + (size_t)rr * tw;
-            for (int tx = 0; tx < twp; tx += 8) {
-                __m256 s0[4], s1[4];
+            for (int tx = 0; tx < twp; tx += CK_VW) {
+                ck_vf s0[4], s1[4];
                 for (int q = 0; q < 4; q++) {
-                    const __m256 m0 = _mm256_loadu_ps(src + (size_t)(0 + q) * es + tx);
-                    const __m256 m1 = _mm256_loadu_ps(src + (size_t)(4 + q) * es + tx);
-                    const __m256 m2 = _mm256_loadu_ps(src + (size_t)(8 + q) * es + tx);
-                    const __m256 m3 = _mm256_loadu_ps(src + (size_t)(12 + q) * es + tx);
-                    s0[q] = _mm256_add_ps(_mm256_add_ps(m0, m1), m2);
-                    s1[q] = _mm256_sub_ps(_mm256_sub_ps(m1, m2), m3);
+                    const ck_vf m0 = vf_load(src + (size_t)(0 + q) * es + tx);
+                    const ck_vf m1 = vf_load(src + (size_t)(4 + q) * es + tx);
+                    const ck_vf m2 = vf_load(src + (size_t)(8 + q) * es + tx);
+                    const ck_vf m3 = vf_load(src + (size_t)(12 + q) * es + tx);
+                    s0[q] = vf_add(vf_add(m0, m1), m2);
+                    s1[q] = vf_sub(vf_sub(m1, m2), m3);
                 }
-                const __m256 y00 = _mm256_add_ps(_mm256_add_ps(s0[0], s0[1]), s0[2]);
-                const __m256 y01 = _mm256_sub_ps(_mm256_sub_ps(s0[1], s0[2]), s0[3]);
-                const __m256 y10 = _mm256_add_ps(_mm256_add_ps(s1[0], s1[1]), s1[2]);
-                const __m256 y11 = _mm256_sub_ps(_mm256_sub_ps(s1[1], s1[2]), s1[3]);
-                __m256 lo = _mm256_unpacklo_ps(y00, y01), hi = _mm256_unpackhi_ps(y00, y01);
-                _mm256_storeu_ps(row0 + 2 * tx, _mm256_permute2f128_ps(lo, hi, 0x20));
-                _mm256_storeu_ps(row0 + 2 * tx + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
-                lo = _mm256_unpacklo_ps(y10, y11); hi = _mm256_unpackhi_ps(y10, y11);
-                _mm256_storeu_ps(row1 + 2 * tx, _mm256_permute2f128_ps(lo, hi, 0x20));
-                _mm256_storeu_ps(row1 + 2 * tx + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+                const ck_vf y00 = vf_add(vf_add(s0[0], s0[1]), s0[2]);
+                const ck_vf y01 = vf_sub(vf_sub(s0[1], s0[2]), s0[3]);
+                const ck_vf y10 = vf_add(vf_add(s1[0], s1[1]), s1[2]);
+                const ck_vf y11 = vf_sub(vf_sub(s1[1], s1[2]), s1[3]);
+                vf_store(row0 + 2 * tx, vf_ziplo(y00, y01));
+                vf_store(row0 + 2 * tx + CK_VW, vf_ziphi(y00, y01));
+                vf_store(row1 + 2 * tx, vf_ziplo(y10, y11));
+                vf_store(row1 + 2 * tx + CK_VW, vf_ziphi(y10, y11));
             }
             float *plane = y + ((size_t)b * K + k) * H * W;
             memcpy(plane + (size_t)(2 * ty) * W, row0, sizeof(float) * W);

@@ -18,6 +18,7 @@ struct StyleGANCommand: ParsableCommand {
     /// for bad arguments, 1 for failures); `--help` and `--version` print as usual.
     static func main() {
         BLASKernel.ensureBestKernel()   // may re-execute this process once, before anything else
+        KernelLevel.checkEnvironment(program: "stylegan")   // STYLEGAN_KERNELS names a level this CPU runs
         setvbuf(stdout, nil, _IOLBF, 0)
         do {
             var command = try parseAsRoot()

@@ -237,6 +237,23 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(chosen.stdout.contains("blas: OpenBLAS kernel Prescott (from OPENBLAS_CORETYPE)"), chosen.stdout)
     }
 
+    /// `info` names the own kernels' level; STYLEGAN_KERNELS chooses a level the CPU runs and
+    /// an unknown level, or one the CPU lacks, is a one-line error.
+    func testInfoNamesTheKernelLevelAndRefusesOneTheCPULacks() throws {
+        let plain = try run(["info"])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertTrue(plain.stdout.contains("kernels: own kernels \(KernelLevel.best.name) (best for this CPU)"), plain.stdout)
+        let portable = try run(["info"], environment: ["STYLEGAN_KERNELS": "portable"])
+        XCTAssertEqual(portable.status, 0, portable.stderr)
+        XCTAssertTrue(portable.stdout.contains("kernels: own kernels portable (from STYLEGAN_KERNELS)"), portable.stdout)
+        assertOneLineError(try run(["info"], environment: ["STYLEGAN_KERNELS": "sse9"]), containing: "is not a kernel level",
+                           status: 1, "unknown level")
+        if !KernelLevel.avx512.isSupported {
+            assertOneLineError(try run(["info"], environment: ["STYLEGAN_KERNELS": "avx512"]), containing: "no AVX-512",
+                               status: 1, "avx512 on a CPU without it")
+        }
+    }
+
     /// `-` writes the output to stdout (status lines go to stderr); devices are refused.
     func testDashWritesStandardOutputAndDevicesAreRefused() throws {
         let dir = try tempDir()

@@ -61,41 +61,78 @@ func assertMatchesReference(_ a: [Float], _ ref: [Float], tolerance: Float = 1e-
 }
 
 /// Runs the three fast conv kernels on shape `s` against their naive twins (NaN-filled
-/// outputs, guarded workspace) and checks adjointness.
-func checkConvAgainstNaive(_ shape: ck_conv_shape, rng: inout KernelTestRNG, label: String,
+/// outputs, guarded workspace) and checks adjointness, at every kernel level this machine
+/// runs (`levels`) or at the current one.
+func checkConvAgainstNaive(_ shape: ck_conv_shape, rng: inout KernelTestRNG, label: String, levels: Bool = true,
                            file: StaticString = #filePath, line: UInt = #line) {
     var s = shape
     let n = Int(s.n), cin = Int(s.cin), h = Int(s.h), w = Int(s.w), cout = Int(s.cout)
     let kh = Int(s.kh), kw = Int(s.kw), ho = Int(s.ho), wo = Int(s.wo)
-    let label = "\(label) -> ho \(ho) wo \(wo)"
     let x = rng.array(n * cin * h * w)
     let wt = rng.array(cout * cin * kh * kw)
     let g = rng.array(n * cout * ho * wo)
-    var ws = GuardedWorkspace(size: Int(ck_conv2d_workspace_floats(&s)))
 
     var yRef = [Float](repeating: 0, count: g.count)
-    var y = [Float](repeating: .nan, count: g.count)
-    ck_conv2d_forward_naive(&s, x, wt, &yRef)
-    ws.buffer.withUnsafeMutableBufferPointer { ck_conv2d_forward(&s, x, wt, &y, $0.baseAddress) }
-    assertMatchesReference(y, yRef, "forward \(label)", file: file, line: line)
-
     var gxRef = [Float](repeating: 0, count: x.count)
-    var gx = [Float](repeating: .nan, count: x.count)
-    ck_conv2d_input_grad_naive(&s, g, wt, &gxRef)
-    ws.buffer.withUnsafeMutableBufferPointer { ck_conv2d_input_grad(&s, g, wt, &gx, $0.baseAddress) }
-    assertMatchesReference(gx, gxRef, "input grad \(label)", file: file, line: line)
-
     var gwRef = [Float](repeating: 0, count: wt.count)
-    var gw = [Float](repeating: .nan, count: wt.count)
+    ck_conv2d_forward_naive(&s, x, wt, &yRef)
+    ck_conv2d_input_grad_naive(&s, g, wt, &gxRef)
     ck_conv2d_weight_grad_naive(&s, x, g, &gwRef)
-    ws.buffer.withUnsafeMutableBufferPointer { ck_conv2d_weight_grad(&s, x, g, &gw, $0.baseAddress) }
-    assertMatchesReference(gw, gwRef, "weight grad \(label)", file: file, line: line)
 
-    XCTAssertTrue(ws.intact, "workspace overrun \(label)", file: file, line: line)
+    func fast(_ level: String) {
+        let label = "\(label) -> ho \(ho) wo \(wo) [\(level)]"
+        var ws = GuardedWorkspace(size: Int(ck_conv2d_workspace_floats(&s)))
 
-    // <conv(x, w), g> == <x, input_grad(g, w)> == <w, weight_grad(x, g)>
-    let a = dot(y, g), b = dot(x, gx), c = dot(wt, gw)
-    let scale = norm(y) * norm(g) + 1e-30
-    XCTAssertLessThan(abs(a - b) / scale, 1e-5, "adjoint x \(label): \(a) vs \(b)", file: file, line: line)
-    XCTAssertLessThan(abs(a - c) / scale, 1e-5, "adjoint w \(label): \(a) vs \(c)", file: file, line: line)
+        var y = [Float](repeating: .nan, count: g.count)
+        ws.buffer.withUnsafeMutableBufferPointer { ck_conv2d_forward(&s, x, wt, &y, $0.baseAddress) }
+        assertMatchesReference(y, yRef, "forward \(label)", file: file, line: line)
+
+        var gx = [Float](repeating: .nan, count: x.count)
+        ws.buffer.withUnsafeMutableBufferPointer { ck_conv2d_input_grad(&s, g, wt, &gx, $0.baseAddress) }
+        assertMatchesReference(gx, gxRef, "input grad \(label)", file: file, line: line)
+
+        var gw = [Float](repeating: .nan, count: wt.count)
+        ws.buffer.withUnsafeMutableBufferPointer { ck_conv2d_weight_grad(&s, x, g, &gw, $0.baseAddress) }
+        assertMatchesReference(gw, gwRef, "weight grad \(label)", file: file, line: line)
+
+        XCTAssertTrue(ws.intact, "workspace overrun \(label)", file: file, line: line)
+
+        // <conv(x, w), g> == <x, input_grad(g, w)> == <w, weight_grad(x, g)>
+        let a = dot(y, g), b = dot(x, gx), c = dot(wt, gw)
+        let scale = norm(y) * norm(g) + 1e-30
+        XCTAssertLessThan(abs(a - b) / scale, 1e-5, "adjoint x \(label): \(a) vs \(b)", file: file, line: line)
+        XCTAssertLessThan(abs(a - c) / scale, 1e-5, "adjoint w \(label): \(a) vs \(c)", file: file, line: line)
+    }
+    if levels {
+        forEachKernelLevel(fast)
+    } else {
+        fast(String(cString: ck_kernels_level_name(ck_kernels_level())))
+    }
+}
+
+// MARK: - Kernel levels
+
+/// Every kernel level this machine can run (portable, avx2, and avx512 where the CPU has it)
+/// in turn, then the previous level again. A level the CPU lacks is reported once per process
+/// ("skipped: no AVX-512") and is not a failure; KernelLevelTests counts it as a skipped test.
+func forEachKernelLevel(_ body: (String) -> Void) {
+    let previous = ck_kernels_level()
+    for level in [CK_KERNELS_PORTABLE, CK_KERNELS_AVX2, CK_KERNELS_AVX512] {
+        let name = String(cString: ck_kernels_level_name(level))
+        guard ck_kernels_set_level(level) == 0 else {
+            KernelLevelNotes.noteSkipped(name)
+            continue
+        }
+        body(name)
+    }
+    ck_kernels_set_level(previous)
+}
+
+enum KernelLevelNotes {
+    nonisolated(unsafe) private static var noted = Set<String>()
+    static func noteSkipped(_ name: String) {
+        guard !noted.contains(name) else { return }
+        noted.insert(name)
+        print("kernel level \(name): skipped: \(name == "avx512" ? "no AVX-512" : "not supported") on this CPU")
+    }
 }

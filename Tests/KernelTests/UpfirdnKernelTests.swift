@@ -35,11 +35,21 @@ fileprivate func resample(_ c: Config, _ x: [Float], naive: Bool = false) -> [Fl
     if naive {
         ck_upfirdn2d_naive(&s, x, c.fx, c.fy, &y)
     } else {
-        let size = Int(ck_upfirdn2d_workspace_floats(&s))
-        var ws = [Float](repeating: .nan, count: size + 64)
-        for i in size..<(size + 64) { ws[i] = 777 }
-        ck_upfirdn2d(&s, x, c.fx, c.fy, &y, &ws)
-        XCTAssertTrue(ws[size...].allSatisfy { $0 == 777 }, "workspace overrun \(c)")
+        // Every kernel level this machine runs; they must agree with each other (so every
+        // check of the result below holds at every level), the current level's y is returned.
+        let current = String(cString: ck_kernels_level_name(ck_kernels_level()))
+        var first: [Float]?
+        forEachKernelLevel { level in
+            let size = Int(ck_upfirdn2d_workspace_floats(&s))
+            var ws = [Float](repeating: .nan, count: size + 64)
+            for i in size..<(size + 64) { ws[i] = 777 }
+            var out = [Float](repeating: .nan, count: y.count)
+            ck_upfirdn2d(&s, x, c.fx, c.fy, &out, &ws)
+            XCTAssertTrue(ws[size...].allSatisfy { $0 == 777 }, "workspace overrun [\(level)] \(c)")
+            if let first { XCTAssertLessThan(maxRelativeDifference(out, first), 1e-6, "[\(level)] vs the first level \(c)") }
+            if first == nil { first = out }
+            if level == current { y = out }
+        }
     }
     return y
 }

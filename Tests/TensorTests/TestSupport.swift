@@ -46,3 +46,14 @@ func assertClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5, _ message:
     let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
     XCTAssertLessThanOrEqual(worst / scale, tolerance, "max diff \(worst) (scale \(scale)) \(message)", file: file, line: line)
 }
+
+/// Runs `body` at every kernel level this machine supports (portable, avx2, avx512), then
+/// restores the level; a level the CPU lacks is left out (KernelLevelTests reports it).
+func atEveryKernelLevel(_ body: () -> Void) {
+    for level in KernelLevel.supported {
+        KernelLevel.with(level) {
+            print("[kernel level \(level)]")
+            body()
+        }
+    }
+}

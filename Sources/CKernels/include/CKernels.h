@@ -44,6 +44,33 @@ unsigned ck_cpu_features(void);
 const char *ck_blas_corename(void);
 const char *ck_blas_config(void);
 
+// MARK: - Kernel level (instruction set)
+
+/// The instruction-set variants of the dispatched kernels (convolutions, Winograd, small-N
+/// GEMM, upfirdn2d, the synthesis epilogue, element-wise ops, Adam / EMA). Every level
+/// computes what the *_naive twins compute. avx2 and avx512 exist on x86-64 builds only.
+typedef enum ck_kernel_level {
+    CK_KERNELS_PORTABLE = 0,   // plain C (auto-vectorised for the baseline ISA: SSE2, NEON)
+    CK_KERNELS_AVX2 = 1,       // AVX2 + FMA
+    CK_KERNELS_AVX512 = 2,     // AVX-512 F, BW, DQ, VL
+} ck_kernel_level;
+
+/// The level the kernels run at. Chosen at the first call: the best level this build and
+/// CPU support, or the one the environment variable STYLEGAN_KERNELS names
+/// (portable | avx2 | avx512) when the CPU can run it.
+ck_kernel_level ck_kernels_level(void);
+/// The best level this build and CPU support.
+ck_kernel_level ck_kernels_best(void);
+/// 1 when this build and CPU can run `level`.
+int ck_kernels_supported(ck_kernel_level level);
+/// Switches the level (tests, benchmarks): 0, or -1 and no change when it is not supported.
+/// Not meant to be called while kernels run on other threads.
+int ck_kernels_set_level(ck_kernel_level level);
+/// "portable", "avx2", "avx512".
+const char *ck_kernels_level_name(ck_kernel_level level);
+/// Why STYLEGAN_KERNELS was not followed (a one-line message), or "" when it was or is unset.
+const char *ck_kernels_env_problem(void);
+
 void ck_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
               const float *a, int lda, const float *b, int ldb, float beta,
               float *c, int ldc);

@@ -1,0 +1,5 @@
+// conv_gemm.c at the avx512 level (the ck_*_avx512 functions; see Sources/CKernels/ck_levels.h).
+#if defined(__x86_64__)
+#define CK_LEVEL 2
+#include "../CKernels/conv_gemm.c"
+#endif
