@@ -126,11 +126,20 @@ build_all() {
         "$repo/Sources/CJPEG/jpeg_decode.c" -o "$obj/CJPEG.o" >>"$log" 2>&1
     local pids=()
     if [ "$weights" = 1 ]; then
+        # The three kernel levels as Package.swift builds them: portable, AVX2, AVX-512.
         mkdir -p "$obj/CKernels"
-        for c in "$repo"/Sources/CKernels/*.c; do
-            "$clang" -c -O2 -g0 -fopenmp -mavx2 -mfma -ffp-contract=fast -fsanitize=address \
-                -I "$repo/Sources/CKernels/include" "$c" -o "$obj/CKernels/$(basename "$c" .c).o" >>"$log" 2>&1 &
-            pids+=($!)
+        local level flags
+        for level in CKernels CKernelsAVX2 CKernelsAVX512; do
+            case "$level" in
+                CKernels) flags=() ;;
+                CKernelsAVX2) flags=(-mavx2 -mfma) ;;
+                CKernelsAVX512) flags=(-mavx2 -mfma -mavx512f -mavx512bw -mavx512dq -mavx512vl) ;;
+            esac
+            for c in "$repo/Sources/$level"/*.c; do
+                "$clang" -c -O2 -g0 -fopenmp "${flags[@]}" -ffp-contract=fast -fsanitize=address \
+                    -I "$repo/Sources/CKernels/include" "$c" -o "$obj/CKernels/$level-$(basename "$c" .c).o" >>"$log" 2>&1 &
+                pids+=($!)
+            done
         done
     fi
     module StyleGANIO "${fuzzed[@]}" -- "$repo"/Sources/StyleGANIO/*.swift >>"$log" 2>&1 &
