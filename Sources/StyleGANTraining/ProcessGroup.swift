@@ -18,7 +18,8 @@ public protocol ProcessGroup: AnyObject {
     func range(_ value: UInt64) -> (min: UInt64, max: UInt64)
     /// Rank 0 gets every process's `values` concatenated in rank order; the others get nil.
     func gather(_ values: [Float]) -> [Float]?
-    /// Time spent in, and bytes sent by, this process's collective calls so far.
+    /// Time spent in this process's collective calls so far, and their payload in bytes
+    /// (the buffers reduced, or sent to rank 0).
     var traffic: (seconds: Double, bytes: Int) { get }
 }
 
@@ -52,8 +53,7 @@ public struct MinibatchShare: Equatable, Sendable {
     /// group (D then sees smaller groups than one process would: results differ).
     public static func check(_ schedule: Schedule, mbstdGroupSize: Int, processes: Int) throws -> [String] {
         var notes: [String] = []
-        let batches = Set(Array(schedule.minibatch.values) + [schedule.defaultMinibatch]).sorted()
-        for b in batches {
+        for b in schedule.minibatches {
             guard b % processes == 0 else {
                 throw ConfigError("minibatch \(b) does not split evenly over \(processes) processes: use a minibatch (or --minibatch-table) divisible by \(processes)")
             }

@@ -34,6 +34,9 @@ public struct Schedule: Codable, Equatable, Sendable {
     /// Resolution whose minibatch and lr apply at this lod: 2^(L − ⌊lod⌋).
     public func resolution(atLod lod: Float) -> Int { 1 << (l - Int(lod.rounded(.down))) }
 
+    /// Every minibatch the schedule can use (the table's and the default), ascending, once each.
+    public var minibatches: [Int] { Set(Array(minibatch.values) + [defaultMinibatch]).sorted() }
+
     public func minibatch(atLod lod: Float) -> Int {
         minibatch[resolution(atLod: lod)] ?? defaultMinibatch
     }

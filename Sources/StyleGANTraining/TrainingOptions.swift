@@ -92,7 +92,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         guard totalKimg > 0 else { throw ConfigError("total kimg must be positive") }
         try check(tickKimg, Limits.tickKimg, "tick kimg")
         try check(snapshotTicks, Limits.ticks, "snapshot ticks")
-        for b in Array(schedule.minibatch.values) + [schedule.defaultMinibatch] {
+        for b in schedule.minibatches {
             try check(b, Limits.minibatch, "minibatch")
             guard b <= config.mbstdGroupSize || b % min(config.mbstdGroupSize, b) == 0 else {
                 throw ConfigError("minibatch \(b) must be divisible by the minibatch-stddev group size \(config.mbstdGroupSize)")
