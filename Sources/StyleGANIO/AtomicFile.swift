@@ -131,6 +131,44 @@ public enum AtomicFile {
     /// `path`; a device, FIFO or socket is refused (`.readFailed`) without being opened,
     /// and so is a file larger than `maxBytes` (checked before reading).
     public static func read(_ path: String, maxBytes: Int? = nil) throws -> Data {
+        try checkReadable(path, maxBytes: maxBytes)
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+        } catch {
+            throw IOError.readFailed(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Maps the whole file at `path` read-only (private, pre-faulted from the page
+    /// cache), for large files read once (weights): no copy of the bytes is made, and the
+    /// mapping is released with the returned `Data`. Errors as `read`. The file must not
+    /// be truncated in place while the `Data` lives (this project's writers replace
+    /// files by rename, which leaves a mapping intact).
+    public static func map(_ path: String) throws -> Data {
+        try checkReadable(path, maxBytes: nil)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)   // O_NONBLOCK: a FIFO swapped in after the check cannot block
+        guard fd >= 0 else { throw IOError.readFailed(path: path, reason: errnoString()) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw IOError.readFailed(path: path, reason: errnoString()) }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw IOError.readFailed(path: path, reason: "not a regular file (a device, FIFO or socket)")
+        }
+        let size = Int(info.st_size)
+        if size == 0 { return Data() }
+        #if os(Linux)
+        let flags = MAP_PRIVATE | MAP_POPULATE
+        #else
+        let flags = MAP_PRIVATE
+        #endif
+        guard let base = mmap(nil, size, PROT_READ, flags, fd, 0), base != MAP_FAILED else {
+            throw IOError.readFailed(path: path, reason: errnoString())
+        }
+        return Data(bytesNoCopy: base, count: size, deallocator: .unmap)
+    }
+
+    /// Throws unless `path` is an existing regular file of at most `maxBytes` bytes.
+    private static func checkReadable(_ path: String, maxBytes: Int?) throws {
         var info = stat()
         guard stat(path, &info) == 0 else {
             if errno == ENOENT || errno == ENOTDIR { throw IOError.fileNotFound(path: path) }
@@ -143,11 +181,6 @@ public enum AtomicFile {
         }
         if let maxBytes, Int64(info.st_size) > Int64(maxBytes) {
             throw IOError.readFailed(path: path, reason: "it is \(info.st_size) bytes, more than the limit of \(maxBytes)")
-        }
-        do {
-            return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-        } catch {
-            throw IOError.readFailed(path: path, reason: error.localizedDescription)
         }
     }
 

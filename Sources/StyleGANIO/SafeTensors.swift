@@ -139,7 +139,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
 
     /// Reads and validates the safetensors file at `path`; errors name `path`.
     public static func read(path: String) throws -> SafeTensorsFile {
-        try decode(try AtomicFile.read(path), name: path)
+        try decode(try AtomicFile.map(path), name: path)
     }
 
     /// One tensor's place in a file: dtype, shape and byte range in the data buffer.
@@ -153,7 +153,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
 
     /// The validated header (everything `decode` checks but the checksum): metadata,
     /// entries sorted by offset, and where the data buffer starts.
-    private static func parseLayout(_ data: Data, name: String) throws -> (metadata: [String: String], entries: [Entry], bufferStart: Int) {
+    static func parseLayout(_ data: Data, name: String) throws -> (metadata: [String: String], entries: [Entry], bufferStart: Int) {
         func invalid(_ reason: String, tensor: String? = nil) -> IOError {
             IOError.invalidSafeTensors(path: name, tensor: tensor, reason: reason)
         }
@@ -303,66 +303,51 @@ public struct SafeTensorsFile: Sendable, Equatable {
 
     /// Decodes and validates safetensors bytes; `name` stands in for a path in errors.
     public static func decode(_ data: Data, name: String = "<memory>") throws -> SafeTensorsFile {
-        func invalid(_ reason: String, tensor: String? = nil) -> IOError {
-            IOError.invalidSafeTensors(path: name, tensor: tensor, reason: reason)
-        }
-        let (metadata, entries, bufferStart) = try parseLayout(data, name: name)
-        if let expected = metadata[checksumKey] {
-            let actual = data.withUnsafeBytes { crc32Hex(UnsafeRawBufferPointer(rebasing: $0[bufferStart...])) }
-            guard actual == expected.lowercased() else {
-                throw invalid("tensor data checksum \(actual) differs from the \(expected) recorded in __metadata__.\(checksumKey): the file is corrupted")
-            }
-        }
+        let view = try SafeTensorsView(data, name: name)
+        try view.verifyChecksum()
         var tensors: [String: StoredTensor] = [:]
-        tensors.reserveCapacity(entries.count)
-        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            for entry in entries {
-                let bytes = UnsafeRawBufferPointer(rebasing: raw[(bufferStart + entry.begin)..<(bufferStart + entry.end)])
-                tensors[entry.name] = StoredTensor(
-                    shape: entry.shape, values: decodeValues(bytes, dtype: entry.dtype), dtype: entry.dtype)
-            }
+        tensors.reserveCapacity(view.tensorNames.count)
+        for name in view.tensorNames {
+            let (dtype, shape) = view.layout(of: name)!
+            tensors[name] = StoredTensor(shape: shape, values: view.values(of: name), dtype: dtype)
         }
-        var file = SafeTensorsFile(tensors: tensors, metadata: metadata)
+        var file = SafeTensorsFile(tensors: tensors, metadata: view.metadata)
         file.source = name
         return file
     }
 
-    private static func decodeValues(_ bytes: UnsafeRawBufferPointer, dtype: SafeTensorsDType) -> [Float] {
+    /// Converts `bytes` of `dtype` elements into `out` (`bytes.count / dtype.byteSize`
+    /// floats; see `StoredTensor` for the conversions).
+    static func decodeValues(_ bytes: UnsafeRawBufferPointer, dtype: SafeTensorsDType, into out: UnsafeMutableBufferPointer<Float>) {
         let count = bytes.count / dtype.byteSize
-        if count == 0 { return [] }
-        func map<T: FixedWidthInteger>(_: T.Type, _ convert: (T) -> Float) -> [Float] {
-            [Float](unsafeUninitializedCapacity: count) { out, initialized in
-                for i in 0..<count {
-                    let raw = T(littleEndian: bytes.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self))
-                    out[i] = convert(raw)
-                }
-                initialized = count
+        precondition(out.count == count, "decodeValues: \(out.count) floats for \(count) elements")
+        if count == 0 { return }
+        func map<T: FixedWidthInteger>(_: T.Type, _ convert: (T) -> Float) {
+            for i in 0..<count {
+                out[i] = convert(T(littleEndian: bytes.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)))
             }
         }
         switch dtype {
         case .f32:
             #if _endian(little)
-            return [Float](unsafeUninitializedCapacity: count) { out, initialized in
-                UnsafeMutableRawBufferPointer(out).copyMemory(from: bytes)
-                initialized = count
-            }
+            UnsafeMutableRawBufferPointer(out).copyMemory(from: bytes)
             #else
-            return map(UInt32.self) { Float(bitPattern: $0) }
+            map(UInt32.self) { Float(bitPattern: $0) }
             #endif
-        case .f16: return map(UInt16.self) { float(fromHalfBits: $0) }
-        case .bf16: return map(UInt16.self) { float(fromBFloat16Bits: $0) }
-        case .f64: return map(UInt64.self) { Float(Double(bitPattern: $0)) }
-        case .f8E5M2: return map(UInt8.self) { float(fromF8E5M2: $0) }
-        case .f8E4M3: return map(UInt8.self) { float(fromF8E4M3: $0) }
-        case .bool: return map(UInt8.self) { $0 != 0 ? 1 : 0 }
-        case .u8: return map(UInt8.self) { Float($0) }
-        case .i8: return map(Int8.self) { Float($0) }
-        case .i16: return map(Int16.self) { Float($0) }
-        case .u16: return map(UInt16.self) { Float($0) }
-        case .i32: return map(Int32.self) { Float($0) }
-        case .u32: return map(UInt32.self) { Float($0) }
-        case .i64: return map(Int64.self) { Float($0) }
-        case .u64: return map(UInt64.self) { Float($0) }
+        case .f16: map(UInt16.self) { float(fromHalfBits: $0) }
+        case .bf16: map(UInt16.self) { float(fromBFloat16Bits: $0) }
+        case .f64: map(UInt64.self) { Float(Double(bitPattern: $0)) }
+        case .f8E5M2: map(UInt8.self) { float(fromF8E5M2: $0) }
+        case .f8E4M3: map(UInt8.self) { float(fromF8E4M3: $0) }
+        case .bool: map(UInt8.self) { $0 != 0 ? 1 : 0 }
+        case .u8: map(UInt8.self) { Float($0) }
+        case .i8: map(Int8.self) { Float($0) }
+        case .i16: map(Int16.self) { Float($0) }
+        case .u16: map(UInt16.self) { Float($0) }
+        case .i32: map(Int32.self) { Float($0) }
+        case .u32: map(UInt32.self) { Float($0) }
+        case .i64: map(Int64.self) { Float($0) }
+        case .u64: map(UInt64.self) { Float($0) }
         }
     }
 
@@ -486,8 +471,8 @@ public struct SafeTensorsFile: Sendable, Equatable {
 }
 
 /// CRC-32 (zlib's) of `bytes` as 8 lowercase hex digits.
-private func crc32Hex(_ bytes: UnsafeRawBufferPointer) -> String {
-    let hex = String(CRC32.update(CRC32.initial, with: bytes), radix: 16)
+func crc32Hex(_ bytes: UnsafeRawBufferPointer) -> String {
+    let hex = String(CRC32.checksum(bytes), radix: 16)
     return String(repeating: "0", count: 8 - hex.count) + hex
 }
 

@@ -90,17 +90,15 @@ public struct ModelWeights {
     /// Reads and validates a weights file, in an order that allocates nothing the file
     /// does not justify: the config is bounds-checked (`StyleGANConfig.Limits`), every
     /// tensor's name and shape is checked against it (missing, unknown and mis-shaped
-    /// tensors are reported by name) and every value must be finite (unless
-    /// `allowNonFinite`, for forensics) before any network is built; networks are then
-    /// filled straight from the file, with no random initialisation. A checksum in the
-    /// metadata (`data_crc32`, written by `save`) is verified.
+    /// tensors are reported by name) and a checksum in the metadata (`data_crc32`,
+    /// written by `save`) is verified before any network is built; networks are then
+    /// filled straight from the (memory-mapped) file, with no random initialisation, and
+    /// every value must be finite (unless `allowNonFinite`, for forensics).
     public static func load(path: String, allowNonFinite: Bool = false) throws -> ModelWeights {
         // The header first: names, shapes and sizes are checked before any value is decoded.
-        let data: Data, header: (metadata: [String: String], tensors: [String: (dtype: SafeTensorsDType, shape: [Int])])
-        do {
-            data = try AtomicFile.read(path)
-            header = try SafeTensorsFile.header(data, name: path)
-        } catch let error as IOError { throw WeightsError(error) }
+        let view: SafeTensorsView
+        do { view = try SafeTensorsView(try AtomicFile.map(path), name: path) } catch let error as IOError { throw WeightsError(error) }
+        let header = (metadata: view.metadata, names: Set(view.tensorNames))
         guard header.metadata["format"] == format else {
             throw WeightsError(path, "not a \(format) weights file (metadata format is \(header.metadata["format"].map { "'\($0)'" } ?? "missing"))")
         }
@@ -112,7 +110,7 @@ public struct ModelWeights {
         let mapping = MappingNetwork(config: config), synthesis = SynthesisNetwork(config: config)
         let generatorSpecs = mapping.parameterSpecs + synthesis.parameterSpecs
         let discriminatorSpecs = Discriminator.parameterSpecs(config: config)
-        func holds(_ net: String) -> Bool { header.tensors.keys.contains { $0.hasPrefix("\(net)/") } }
+        func holds(_ net: String) -> Bool { header.names.contains { $0.hasPrefix("\(net)/") } }
         var expected: [(name: String, shape: [Int])] = []
         for net in ["G", "Gs"] where holds(net) {
             expected += generatorSpecs.map { ("\(net)/\($0.name)", $0.fileShape) }
@@ -122,33 +120,26 @@ public struct ModelWeights {
         if holds("D") { expected += discriminatorSpecs.map { ("D/\($0.name)", $0.fileShape) } }
         guard !expected.isEmpty else { throw WeightsError(path, "holds no network (no tensor starts with G/, Gs/ or D/)") }
         for (name, shape) in expected {
-            guard let t = header.tensors[name] else { throw WeightsError(path, "missing tensor '\(name)'") }
+            guard let t = view.layout(of: name) else { throw WeightsError(path, "missing tensor '\(name)'") }
             guard t.shape == shape else {
                 throw WeightsError(path, "tensor '\(name)' has shape \(t.shape), expected \(shape) for this config")
             }
         }
         let known = Set(expected.map(\.name))
         let largestNetwork = max(Generator.parameterCount(config: config), Discriminator.parameterCount(config: config))
-        for name in header.tensors.keys.sorted() where !known.contains(name) {
+        for name in view.tensorNames.sorted() where !known.contains(name) {
             guard extraPrefixes.contains(where: { name.hasPrefix($0) }) else {
                 throw WeightsError(path, "unknown tensor '\(name)' (not part of a \(config.resolution)px model with this config)")
             }
             // Extra tensors are per-parameter optimiser state: never larger than a network.
-            let count = Shape.count(header.tensors[name]!.shape)   // no overflow: the header check tied it to the file size
+            let count = Shape.count(view.layout(of: name)!.shape)   // no overflow: the header check tied it to the file size
             guard count <= largestNetwork else {
                 throw WeightsError(path, "tensor '\(name)' has \(count) values, more than this model's largest network (\(largestNetwork))")
             }
         }
-        let file: SafeTensorsFile
-        do { file = try SafeTensorsFile.decode(data, name: path) } catch let error as IOError { throw WeightsError(error) }
-        if !allowNonFinite {
-            for name in file.tensorNames where file.tensors[name]!.values.contains(where: { !$0.isFinite }) {
-                let bad = file.tensors[name]!.values.lazy.filter { !$0.isFinite }.count
-                throw WeightsError(path, "tensor '\(name)' holds \(bad) non-finite value(s) (NaN or infinity)")
-            }
-        }
+        do { try view.verifyChecksum() } catch let error as IOError { throw WeightsError(error) }
         var lod: Float = 0
-        if let text = file.metadata["lod"] {
+        if let text = view.metadata["lod"] {
             let maxLod = Float(config.log2Resolution - 2)
             guard let value = Float(text), value >= 0, value <= maxLod else {
                 throw WeightsError(path, "metadata lod '\(text)' is not a number in [0, \(Int(maxLod))]")
@@ -156,43 +147,63 @@ public struct ModelWeights {
             lod = value
         }
 
-        // Everything checked: build the networks from the file's values.
-        func values(_ name: String) -> [Float] { file.tensors[name]!.values }
-        func fill(_ set: ParameterSet, _ net: String) {   // straight from the file's values, no intermediate tensors
-            for (spec, t) in zip(set.specs, set.tensors) {
-                let stored = values("\(net)/\(spec.name)")
-                t.withMutableData { dst in
-                    stored.withUnsafeBufferPointer { src in
-                        switch spec.fileLayout {
-                        case .same: _ = dst.update(fromContentsOf: src)
-                        case .convHWIO: permuteCopy(src, shape: spec.fileShape, order: [3, 2, 0, 1], into: dst)   // [kh,kw,I,O] → [O,I,kh,kw]
+        // Everything checked but the values: build the networks and decode each tensor
+        // straight into its buffer, refusing non-finite values as they are decoded.
+        func finite(_ name: String, _ values: UnsafeBufferPointer<Float>) throws {
+            guard !allowNonFinite, values.contains(where: { !$0.isFinite }) else { return }
+            let bad = values.lazy.filter { !$0.isFinite }.count
+            throw WeightsError(path, "tensor '\(name)' holds \(bad) non-finite value(s) (NaN or infinity)")
+        }
+        func tensor(_ name: String, shape: [Int]) throws -> Tensor {
+            let t = Tensor.zeros(shape)
+            try t.withMutableData { dst in
+                view.decode(name, into: dst)
+                try finite(name, UnsafeBufferPointer(dst))
+            }
+            return t
+        }
+        func fill(_ set: ParameterSet, _ net: String) throws {
+            try forEachInParallel(Array(zip(set.specs, set.tensors))) { item, staging in
+                let (spec, t) = item
+                let name = "\(net)/\(spec.name)"
+                try t.withMutableData { dst in
+                    switch spec.fileLayout {
+                    case .same:
+                        view.decode(name, into: dst)
+                        try finite(name, UnsafeBufferPointer(dst))
+                    case .convHWIO:   // [kh,kw,I,O] in the file → [O,I,kh,kw]
+                        if staging.count < dst.count { staging = [Float](repeating: 0, count: dst.count) }
+                        try staging.withUnsafeMutableBufferPointer { buffer in
+                            let src = UnsafeMutableBufferPointer(rebasing: buffer[0..<dst.count])
+                            view.decode(name, into: src)
+                            try finite(name, UnsafeBufferPointer(src))
+                            permuteCopy(UnsafeBufferPointer(src), shape: spec.fileShape, order: [3, 2, 0, 1], into: dst)
                         }
                     }
                 }
             }
         }
-        func loadGenerator(_ net: String) -> Generator? {
+        func loadGenerator(_ net: String) throws -> Generator? {
             guard holds(net) else { return nil }
             let g = Generator(config: config, initialize: false)
-            fill(g.params, net)
-            g.dlatentAvg = Tensor(shape: [config.dlatentSize], values: values("\(net)/dlatent_avg"))
-            g.noiseMaps = zip(synthesis.noiseNames, synthesis.noiseShapes).map { Tensor(shape: $1, values: values("\(net)/\($0)")) }
+            try fill(g.params, net)
+            g.dlatentAvg = try tensor("\(net)/dlatent_avg", shape: [config.dlatentSize])
+            g.noiseMaps = try zip(synthesis.noiseNames, synthesis.noiseShapes).map { try tensor("\(net)/\($0)", shape: $1) }
             g.lod = lod
             return g
         }
         var weights = ModelWeights(config: config)
-        weights.generator = loadGenerator("G")
-        weights.emaGenerator = loadGenerator("Gs")
+        weights.generator = try loadGenerator("G")
+        weights.emaGenerator = try loadGenerator("Gs")
         if holds("D") {
             let d = Discriminator(config: config, initialize: false)
-            fill(d.params, "D")
+            try fill(d.params, "D")
             weights.discriminator = d
         }
-        for name in file.tensorNames where !known.contains(name) {
-            let t = file.tensors[name]!
-            weights.extraTensors[name] = Tensor(shape: t.shape, values: t.values)
+        for name in view.tensorNames where !known.contains(name) {
+            weights.extraTensors[name] = try tensor(name, shape: view.layout(of: name)!.shape)
         }
-        weights.metadata = file.metadata.filter { !["format", "config", "lod", SafeTensorsFile.checksumKey].contains($0.key) }
+        weights.metadata = view.metadata.filter { !["format", "config", "lod", SafeTensorsFile.checksumKey].contains($0.key) }
         return weights
     }
 
@@ -204,4 +215,41 @@ public struct ModelWeights {
         case .convHWIO: return withoutGradients { permute(t, [2, 3, 1, 0]).scalars }   // [O,I,kh,kw] → [kh,kw,I,O]
         }
     }
+}
+
+/// Runs `body` on every item, on one worker per core (each with its own scratch array,
+/// the file-layout values of a permuted tensor); rethrows the error of the first item
+/// that failed, in item order. Filling a large model's buffers is page faults and copies,
+/// which two cores do in about half the time.
+private func forEachInParallel<Item>(_ items: [Item], _ body: (Item, inout [Float]) throws -> Void) throws {
+    let workers = min(ProcessInfo.processInfo.activeProcessorCount, items.count)
+    guard workers > 1 else {
+        var scratch: [Float] = []
+        for item in items { try body(item, &scratch) }
+        return
+    }
+    let shared = ParallelItems()
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let (items, body) = (items, body)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            var scratch: [Float] = []
+            while true {
+                let i: Int = shared.lock.withLock { defer { shared.next += 1 }; return shared.next }
+                guard i < items.count else { return }
+                do { try body(items[i], &scratch) } catch {
+                    shared.lock.withLock {
+                        if shared.failure == nil || i < shared.failure!.index { shared.failure = (i, error) }
+                    }
+                }
+            }
+        }
+    }
+    if let failure = shared.failure { throw failure.error }
+}
+
+/// The next item and the first failure of `forEachInParallel`, guarded by `lock`.
+private final class ParallelItems: @unchecked Sendable {
+    let lock = NSLock()
+    var next = 0
+    var failure: (index: Int, error: Error)?
 }

@@ -13,6 +13,8 @@ final class SpecialFileTests: XCTestCase {
         let fifo = directory.file("pipe")
         XCTAssertEqual(mkfifo(fifo, 0o644), 0)
         assertIOError(["pipe", "not a regular file"]) { try AtomicFile.read(fifo) }   // would block if opened
+        assertIOError(["pipe", "not a regular file"]) { try AtomicFile.map(fifo) }
+        assertIOError(["/dev/zero", "not a regular file"]) { try AtomicFile.map("/dev/zero") }
         assertIOError(["pipe", "device, FIFO or socket"]) { try AtomicFile.write(Data([1]), to: fifo) }
         assertIOError(["/dev/null", "device, FIFO or socket"]) { try AtomicFile.write(Data([1]), to: "/dev/null") }
         var info = stat()
@@ -46,5 +48,31 @@ final class SpecialFileTests: XCTestCase {
         assertIOError(["m.safetensors", "checksum", "corrupted"]) { try SafeTensorsFile.read(path: path) }
         try file.write(to: path)   // without a checksum nothing is verified, as for any safetensors file
         XCTAssertNil(try SafeTensorsFile.read(path: path).metadata[SafeTensorsFile.checksumKey])
+    }
+
+    func testMappedReadsMatchPlainReads() throws {
+        let path = directory.file("bytes.bin")
+        let bytes = Data((0..<100_003).map { UInt8(truncatingIfNeeded: $0 &* 7919) })
+        try bytes.write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try AtomicFile.map(path), bytes)
+        let empty = directory.file("empty.bin")
+        try Data().write(to: URL(fileURLWithPath: empty))
+        XCTAssertEqual(try AtomicFile.map(empty), Data())
+        assertIOError(["nowhere.bin"]) { try AtomicFile.map(directory.file("nowhere.bin")) }
+        assertIOError(["is a directory"]) { try AtomicFile.map(directory.path) }
+        // Replacing the file (as every writer here does: rename) leaves the mapping intact.
+        let mapped = try AtomicFile.map(path)
+        try AtomicFile.write(Data([1, 2, 3]), to: path)
+        XCTAssertEqual(mapped, bytes)
+    }
+
+    func testParallelChecksumEqualsTheSerialOne() {
+        for count in [0, 1, CRC32.parallelMinimum * 2 - 1, CRC32.parallelMinimum * 3 + 5] {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: ($0 &* 2654435761) >> 13) }
+            bytes.withUnsafeBytes { raw in
+                XCTAssertEqual(CRC32.checksum(raw), CRC32.update(CRC32.initial, with: raw), "\(count) bytes")
+            }
+        }
+        XCTAssertEqual(Array("123456789".utf8).withUnsafeBytes { CRC32.checksum($0) }, 0xCBF4_3926)   // the CRC-32 check value
     }
 }

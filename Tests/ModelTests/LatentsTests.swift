@@ -117,13 +117,15 @@ final class LatentsTests: XCTestCase {
     }
 }
 
-/// `generate`'s default batch follows a memory budget instead of a fixed 8.
+/// `generate`'s default batch follows a memory budget instead of a fixed 8, and stops
+/// where batching no longer pays.
 final class DefaultBatchTests: XCTestCase {
     func testBatchFitsTheBudget() {
-        for (resolution, expected) in [(1024, 2), (256, 8), (64, 16)] {
+        for (resolution, expected) in [(1024, 1), (256, 2), (64, 8), (16, 16)] {
             let g = Generator(config: .official(resolution: resolution), initialize: false)
             XCTAssertEqual(g.defaultBatch(memoryBudget: 1 << 30), expected, "\(resolution)²")
         }
-        XCTAssertEqual(Generator(config: .official(resolution: 1024), initialize: false).defaultBatch(memoryBudget: 1), 1)
+        XCTAssertEqual(Generator(config: .official(resolution: 64), initialize: false).defaultBatch(memoryBudget: 1), 1)
+        XCTAssertEqual(Generator(config: .official(resolution: 64), initialize: false).defaultBatch(memoryBudget: 3 * 8 * (4 << 20)), 3)
     }
 }

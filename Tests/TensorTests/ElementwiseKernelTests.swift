@@ -24,6 +24,34 @@ final class ElementwiseKernelTests: XCTestCase {
         return out
     }
 
+    /// `permuteCopy` (both of its paths: the element-wise copy, and the row scatter used
+    /// when the source's last dimension moves, as for conv weights from a file) against
+    /// an index-by-index reference.
+    func testPermuteCopyMatchesReference() {
+        let cases: [([Int], [Int])] = [([3, 3, 5, 20], [3, 2, 0, 1]), ([3, 3, 64, 17], [3, 2, 0, 1]), ([1, 1, 1, 9], [3, 2, 0, 1]),
+                                       ([4, 33], [1, 0]), ([2, 3, 8], [2, 0, 1]), ([2, 3, 8], [1, 2, 0]), ([5, 7, 3], [1, 0, 2]),
+                                       ([4, 5], [1, 0]), ([6], [0])]
+        for (shape, order) in cases {
+            let count = Shape.count(shape)
+            let source = (0..<count).map { Float($0) }
+            let inStrides = Shape.strides(shape), outShape = order.map { shape[$0] }
+            var expected = [Float](repeating: -1, count: count)
+            for flat in 0..<count {   // output index → source offset
+                var rem = flat, offset = 0
+                for d in stride(from: outShape.count - 1, through: 0, by: -1) {
+                    offset += rem % outShape[d] * inStrides[order[d]]
+                    rem /= outShape[d]
+                }
+                expected[flat] = source[offset]
+            }
+            var out = [Float](repeating: -1, count: count)
+            source.withUnsafeBufferPointer { src in
+                out.withUnsafeMutableBufferPointer { permuteCopy(src, shape: shape, order: order, into: $0) }
+            }
+            XCTAssertEqual(out, expected, "\(shape) by \(order)")
+        }
+    }
+
     func testBinaryBroadcastMatchesReference() {
         atEveryKernelLevel {
             var r = TestRandom(seed: 21)

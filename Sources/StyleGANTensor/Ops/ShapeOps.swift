@@ -93,8 +93,47 @@ public func permuteCopy(_ source: UnsafeBufferPointer<Float>, shape: [Int], orde
     guard source.count > 0 else { return }
     let strides = Shape.strides(shape)
     let outShape = order.map { shape[$0] }
+    if let last = order.last, last != shape.count - 1, shape[shape.count - 1] >= 8 {
+        scatterRows(source, shape: shape, order: order, into: destination)
+        return
+    }
     ck_binary(CK_BINARY_COPY_A, source.baseAddress!, order.map { Int64(strides[$0]) }, nil, nil,
               destination.baseAddress!, outShape.map(Int64.init), Int32(outShape.count))
+}
+
+/// `permuteCopy` when the source's contiguous (last) dimension does not stay last, as
+/// for conv weights [kh, kw, I, O] → [O, I, kh, kw]: the element-wise copy would run its
+/// inner loop over a short strided dimension (kw = 3). Instead each source row (its last
+/// dimension, length L) is scattered with the destination stride of that dimension, in
+/// column blocks so that each read is a cache line and the written lines stay cached.
+private func scatterRows(_ source: UnsafeBufferPointer<Float>, shape: [Int], order: [Int],
+                         into destination: UnsafeMutableBufferPointer<Float>) {
+    let n = shape.count, rowLength = shape[n - 1], rows = source.count / rowLength
+    let outStrides = Shape.strides(order.map { shape[$0] })
+    var strideOf = [Int](repeating: 0, count: n)   // destination stride of each source dimension
+    for (i, d) in order.enumerated() { strideOf[d] = outStrides[i] }
+    let columnStride = strideOf[n - 1]
+    let src = source.baseAddress!, dst = destination.baseAddress!
+    let block = 16
+    for first in stride(from: 0, to: rowLength, by: block) {
+        let columns = min(block, rowLength - first)
+        var index = [Int](repeating: 0, count: n - 1)   // the row's source index, odometer order
+        var base = 0                                     // its destination offset
+        for row in 0..<rows {
+            let from = src + row * rowLength + first
+            let to = dst + base + first * columnStride
+            for c in 0..<columns { to[c * columnStride] = from[c] }
+            var d = n - 2
+            while d >= 0 {
+                index[d] += 1
+                base += strideOf[d]
+                if index[d] < shape[d] { break }
+                base -= strideOf[d] * shape[d]
+                index[d] = 0
+                d -= 1
+            }
+        }
+    }
 }
 
 public func permute(_ x: Tensor, _ order: [Int]) -> Tensor {
