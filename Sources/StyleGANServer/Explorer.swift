@@ -1,3 +1,4 @@
+import Foundation
 import StyleGANIO
 import StyleGANModel
 import StyleGANTensor
@@ -9,10 +10,27 @@ public final class Explorer: @unchecked Sendable {   // immutable after init; re
     /// What `/api/info` reports.
     public let info: ModelInfo
 
+    /// CRC-32 of everything a render reads (G's parameters, w̄, the noise maps, lod), as
+    /// 8 hex digits: the model part of every picture's entity tag.
+    public let modelTag: String
+
     /// `fileName` and `metadata` describe the weights file (`ModelWeights.metadata`).
     public init(generator: Generator, fileName: String, metadata: [String: String]) {
         self.generator = generator
         info = ModelInfo(generator: generator, fileName: fileName, metadata: metadata)
+        var crc = CRC32.initial
+        for t in [generator.params.flat, generator.dlatentAvg] + generator.noiseMaps + [Tensor(shape: [1], values: [generator.lod])] {
+            crc = t.scalars.withUnsafeBytes { CRC32.update(crc, with: $0) }
+        }
+        modelTag = String(format: "%08x", crc)
+    }
+
+    /// The HTTP entity tag of `picture` (quoted): the model's tag and a CRC-32 of the
+    /// picture's full description, so it changes with the model or any parameter.
+    public func entityTag(of picture: Picture) -> String {
+        let description = Array(String(reflecting: picture).utf8)
+        let crc = description.withUnsafeBytes { CRC32.update(CRC32.initial, with: $0) }
+        return "\"\(modelTag)-\(String(format: "%08x", crc))\""
     }
 
     /// One picture to render: the parameters of one endpoint, already validated.

@@ -83,10 +83,16 @@ public struct ExplorerServer: Sendable {
         router.get(path) { request, _ in
             let pairs = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
             let picture = try parse(try Query(pairs, allowed: parameters))
+            // A picture is a function of the model and its parameters: a browser that has it
+            // (a slider dragged back) revalidates with its tag and gets a 304, no render.
+            let tag = explorer.entityTag(of: picture)
+            let headers: HTTPFields = [.contentType: "image/png", .cacheControl: "no-cache", .eTag: tag]
+            if let known = request.headers[.ifNoneMatch], known.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tag }) {
+                return Response(status: .notModified, headers: headers)
+            }
             let image = try await queue.run { explorer.render(picture) }
             let png = try PNG.encode(image)   // off the render thread
-            return Response(status: .ok, headers: [.contentType: "image/png", .cacheControl: "no-cache"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: png)))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: png)))
         }
     }
 

@@ -88,6 +88,38 @@ final class ServerTests: XCTestCase {
         }
     }
 
+    /// Pictures carry an entity tag (model and parameters); a browser revalidating with
+    /// the tag it holds gets 304 without a render, any other tag a fresh 200.
+    func testRevalidationWithTheTagIsNotModified() async throws {
+        let queue = RenderQueue(capacity: 4)
+        try await withServer(queue: queue) { client in
+            func tag(_ uri: String, ifNoneMatch: String? = nil) async throws -> (HTTPResponse.Status, String?, Int) {
+                let headers: HTTPFields = ifNoneMatch.map { [.ifNoneMatch: $0] } ?? [:]
+                return try await client.execute(uri: uri, method: .get, headers: headers) { ($0.status, $0.headers[.eTag], $0.body.readableBytes) }
+            }
+            let (status, five, _) = try await tag("/api/image?seed=5")
+            XCTAssertEqual(status, .ok)
+            let fiveTag = try XCTUnwrap(five)
+            XCTAssertTrue(fiveTag.hasPrefix("\"") && fiveTag.hasSuffix("\""), fiveTag)
+            let (_, explicit, _) = try await tag("/api/image?seed=5&psi=0.7&noise=const")
+            XCTAssertEqual(explicit, five, "the defaults spelled out are the same picture")
+            for other in ["/api/image?seed=6", "/api/image?seed=5&psi=0.5", "/api/image?seed=5&noise=random",
+                          "/api/mix?row=5&col=6", "/api/interpolate?from=5&to=6&t=0"] {
+                let (_, t, _) = try await tag(other)
+                XCTAssertNotEqual(t, five, other)
+            }
+            let (again, sameTag, bytes) = try await tag("/api/image?seed=5", ifNoneMatch: fiveTag)
+            XCTAssertEqual(again, .notModified)
+            XCTAssertEqual(sameTag, five)
+            XCTAssertEqual(bytes, 0, "no body with 304")
+            let (listed, _, _) = try await tag("/api/image?seed=5", ifNoneMatch: "\"x\", \(fiveTag)")
+            XCTAssertEqual(listed, .notModified, "a tag among several")
+            let (stale, _, staleBytes) = try await tag("/api/image?seed=5", ifNoneMatch: "\"00000000-00000000\"")
+            XCTAssertEqual(stale, .ok)
+            XCTAssertGreaterThan(staleBytes, 8)
+        }
+    }
+
     func testMixTakesTheColumnStyles() async throws {
         try await withServer { client in
             let coarse = try await Self.png(client, "/api/mix?row=1&col=2&styles=0-3&psi=0.7")
