@@ -50,7 +50,37 @@ func runServeSuite() {
         for image in images { _ = try? PNG.encode(image) }
     }
     print("")
+    runPNGEncodeRows(face: images[0])
     runSynthesisLayerRows(g)
+}
+
+/// `PNG.encode` at the sizes `stylegan generate` writes: the 64² face, the face scaled
+/// up 16x by nearest neighbour (smooth, like a real 1024² face) and 1024² uniform noise
+/// (incompressible: the worst case of time and size).
+func runPNGEncodeRows(face: RGBImage) {
+    print("serve: PNG encode by image (ms, best of several; output KB)")
+    let header = pad("image", 34) + lpad("ms", 9) + lpad("KB", 9)
+    print(header)
+    print(String(repeating: "-", count: header.count))
+    let side = 16 * face.width
+    var smooth = RGBImage(width: side, height: side)
+    var noise = RGBImage(width: side, height: side)
+    var state: UInt64 = 1
+    for c in 0..<3 {
+        for y in 0..<side {
+            for x in 0..<side {
+                smooth[channel: c, y: y, x: x] = face[channel: c, y: y / 16, x: x / 16]
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                noise[channel: c, y: y, x: x] = Float(state >> 40) / Float(1 << 24)
+            }
+        }
+    }
+    for (name, image) in [("\(face.width)² face", face), ("\(side)² face (nearest x16)", smooth), ("\(side)² noise", noise)] {
+        let bytes = (try? PNG.encode(image))?.count ?? 0
+        let time = bestTime(flops: 0) { _ = try? PNG.encode(image) }
+        print(pad(name, 34) + lpad(fmt(time * 1e3, 2), 9) + lpad(fmt(Double(bytes) / 1000, 1), 9))
+    }
+    print("")
 }
 
 /// Where a batch-1 synthesis pass goes: each op of each block at the model's shapes

@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 import XCTest
 @testable import StyleGANIO
@@ -242,19 +243,86 @@ final class PNGWriteTests: XCTestCase {
         XCTAssertEqual(back.pixels, expected)
     }
 
-    /// `encode` writes in one pass into libpng's worst-case buffer: incompressible noise
-    /// (the largest output) at odd sizes, and flat images (the smallest), round-trip exactly.
-    func testEncodeInOnePassFitsIncompressibleAndFlatImages() throws {
-        var state: UInt64 = 0x9e37_79b9_7f4a_7c15
-        for (width, height) in [(1, 1), (3, 2), (64, 64), (97, 61), (257, 3)] {
-            let pixels = (0..<(3 * width * height)).map { _ -> Float in
-                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                return Float(state >> 56) / 255
+    /// Noise-like samples from a fixed LCG (the least compressible input).
+    private func noiseImage(width: Int, height: Int, seed: UInt64) -> RGBImage {
+        var state = seed
+        let pixels = (0..<(3 * width * height)).map { _ -> Float in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(state >> 40) / Float(1 << 24)
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// A smooth gradient (the compressible case the row filters are for).
+    private func smoothImage(width: Int, height: Int) -> RGBImage {
+        var image = RGBImage(width: width, height: height)
+        for c in 0..<3 {
+            for y in 0..<height {
+                for x in 0..<width {
+                    image[channel: c, y: y, x: x] = Float(x + 2 * y + 40 * c) / Float(width + 2 * height + 80)
+                }
             }
-            for image in [RGBImage(width: width, height: height, pixels: pixels), RGBImage(width: width, height: height, fill: 0.5)] {
+        }
+        return image
+    }
+
+    private func quantized(_ image: RGBImage) -> [Float] { image.pixels.map { Float(PNG.quantize($0)) / 255 } }
+
+    /// `encode` grows its output buffer up to libpng's worst case: incompressible noise
+    /// (the largest output), smooth gradients and flat images (the smallest) round-trip
+    /// exactly at odd sizes.
+    func testRoundTripAtOddSizes() throws {
+        for (width, height) in [(1, 1), (3, 2), (3, 5), (64, 64), (97, 61), (257, 3), (257, 129)] {
+            for image in [noiseImage(width: width, height: height, seed: UInt64(width * height)),
+                          smoothImage(width: width, height: height),
+                          RGBImage(width: width, height: height, fill: 0.5)] {
                 let data = try PNG.encode(image)
-                XCTAssertEqual(try PNG.decode(data).pixels, image.pixels.map { Float(PNG.quantize($0)) / 255 }, "\(width)x\(height)")
+                XCTAssertEqual(try PNG.decode(data).pixels, quantized(image), "\(width)x\(height)")
             }
+        }
+    }
+
+    /// Same image, same bytes: twice in a row and from several threads at once.
+    func testEncodingIsDeterministic() throws {
+        let image = noiseImage(width: 257, height: 129, seed: 7)
+        let first = try PNG.encode(image)
+        XCTAssertEqual(try PNG.encode(image), first)
+        let results = UnsafeSendableBox(Array<Data?>(repeating: nil, count: 4))
+        DispatchQueue.concurrentPerform(iterations: 4) { i in
+            let data = try? PNG.encode(image)
+            results.lock.withLock { results.value[i] = data }
+        }
+        XCTAssertEqual(results.value, Array(repeating: first, count: 4))
+    }
+
+    /// libpng's writer refuses widths over its limit of 1,000,000 (as the simplified
+    /// writer did); the error comes back through the C wrapper as `writeFailed`.
+    func testWidthOverLibpngsLimitIsRefused() {
+        let error = assertIOError(["wide.png", "libpng", "IHDR"]) {
+            try PNG.encode(RGBImage(width: 1_000_001, height: 1), name: "wide.png")
+        }
+        guard case .writeFailed? = error else { return XCTFail("expected writeFailed, got \(String(describing: error))") }
+    }
+
+    /// The file read by a decoder independent of libpng (chunks and CRCs checked here,
+    /// zlib's `uncompress`, the five PNG row filters undone in Swift): 8-bit RGB,
+    /// non-interlaced, chunks IHDR, sRGB, IDAT..., IEND, and the quantised samples.
+    func testEncodedFileIsReadByAnIndependentDecoder() throws {
+        for image in [noiseImage(width: 257, height: 129, seed: 3), smoothImage(width: 257, height: 129),
+                      smoothImage(width: 1, height: 1)] {
+            let data = [UInt8](try PNG.encode(image))
+            let decoded = try IndependentPNGReader.decode(data)
+            XCTAssertEqual(decoded.chunks.first, "IHDR")
+            XCTAssertEqual(decoded.chunks.last, "IEND")
+            XCTAssertEqual(Set(decoded.chunks), ["IHDR", "sRGB", "IDAT", "IEND"])
+            XCTAssertEqual([decoded.width, decoded.height], [image.width, image.height])
+            XCTAssertEqual(decoded.rgb.count, 3 * image.width * image.height)
+            let plane = image.width * image.height
+            var mismatches = 0
+            for i in 0..<plane {
+                for c in 0..<3 where decoded.rgb[3 * i + c] != PNG.quantize(image.pixels[c * plane + i]) { mismatches += 1 }
+            }
+            XCTAssertEqual(mismatches, 0, "\(image.width)x\(image.height)")
         }
     }
 
@@ -303,5 +371,74 @@ final class PNGWriteTests: XCTestCase {
         assertIOError(["empty-out.png"]) {
             try PNG.write(RGBImage(width: 0, height: 3), to: directory.file("empty-out.png"))
         }
+    }
+}
+
+/// A mutable value shared by the iterations of `concurrentPerform`, under a lock.
+private final class UnsafeSendableBox<Value>: @unchecked Sendable {
+    var value: Value
+    let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+}
+
+/// A minimal 8-bit RGB, non-interlaced PNG reader that does not use libpng: every
+/// chunk's CRC is checked, the IDAT data is inflated by zlib and unfiltered here.
+enum IndependentPNGReader {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    static func decode(_ bytes: [UInt8]) throws -> (width: Int, height: Int, chunks: [String], rgb: [UInt8]) {
+        func u32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 << 8 | Int(bytes[at + $1]) } }
+        guard bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else { throw Failure(description: "signature") }
+        var offset = 8, chunks: [String] = [], idat: [UInt8] = [], width = 0, height = 0
+        while offset + 12 <= bytes.count {
+            let length = u32(offset)
+            guard offset + 12 + length <= bytes.count else { throw Failure(description: "chunk past the end") }
+            let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
+            let crc = bytes[(offset + 4)..<(offset + 8 + length)].withContiguousStorageIfAvailable {
+                crc32(0, $0.baseAddress, uInt($0.count))
+            }!
+            guard Int(crc) == u32(offset + 8 + length) else { throw Failure(description: "CRC of \(type)") }
+            let body = Array(bytes[(offset + 8)..<(offset + 8 + length)])
+            if type == "IHDR" {
+                width = body[0..<4].reduce(0) { $0 << 8 | Int($1) }
+                height = body[4..<8].reduce(0) { $0 << 8 | Int($1) }
+                guard Array(body[8...]) == [8, 2, 0, 0, 0] else { throw Failure(description: "not 8-bit RGB, non-interlaced: \(body)") }
+            }
+            if type == "IDAT" { idat += body }
+            chunks.append(type)
+            offset += 12 + length
+            if type == "IEND" { break }
+        }
+        guard offset == bytes.count else { throw Failure(description: "bytes after IEND") }
+        let stride = 3 * width
+        var raw = [UInt8](repeating: 0, count: height * (stride + 1))
+        var rawCount = uLongf(raw.count)
+        guard uncompress(&raw, &rawCount, idat, uLong(idat.count)) == Z_OK, Int(rawCount) == raw.count else {
+            throw Failure(description: "IDAT does not inflate to \(raw.count) bytes")
+        }
+        // Undo the row filters (PNG spec, section 9), 3 bytes per pixel.
+        var rgb = [UInt8](repeating: 0, count: height * stride)
+        for y in 0..<height {
+            let filter = raw[y * (stride + 1)]
+            for i in 0..<stride {
+                let x = Int(raw[y * (stride + 1) + 1 + i])
+                let a = i >= 3 ? Int(rgb[y * stride + i - 3]) : 0
+                let b = y > 0 ? Int(rgb[(y - 1) * stride + i]) : 0
+                let c = i >= 3 && y > 0 ? Int(rgb[(y - 1) * stride + i - 3]) : 0
+                let predictor: Int
+                switch filter {
+                case 0: predictor = 0
+                case 1: predictor = a
+                case 2: predictor = b
+                case 3: predictor = (a + b) / 2
+                case 4:
+                    let p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)
+                    predictor = pa <= pb && pa <= pc ? a : (pb <= pc ? b : c)
+                default: throw Failure(description: "filter type \(filter) in row \(y)")
+                }
+                rgb[y * stride + i] = UInt8((x + predictor) & 0xFF)
+            }
+        }
+        return (width, height, chunks, rgb)
     }
 }
