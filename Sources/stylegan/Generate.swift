@@ -16,7 +16,7 @@ struct Generate: ParsableCommand {
           stylegan generate --seeds 0-7 --save-latents --outdir out/
           stylegan generate --latents proj/projected_w.npy --outdir out/
         One PNG per seed (seed0042.png) or per latent (latent0000.png), or one grid.png
-        with --grid. The same command gives the same bytes, whatever the thread count.
+        with --grid. The same command and thread count give the same bytes.
         """
     )
 
