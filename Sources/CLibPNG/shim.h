@@ -13,6 +13,7 @@
 
 #include <png.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +84,17 @@ static void cpng_write_bytes(png_structp png, png_bytep bytes, size_t length) {
 
 static void cpng_flush(png_structp png) { (void)png; }
 
+/// The most bytes cpng_write_rgb8 may write for a width x height image: libpng's
+/// PNG_IMAGE_PNG_SIZE_MAX for 8-bit RGB, computed in 64 bits (the macro multiplies
+/// width and height as png_uint_32 and wraps from 4 GiB of samples on).
+static inline size_t cpng_write_limit(png_uint_32 width, png_uint_32 height) {
+    unsigned long long data = ((unsigned long long)width * 3 + 1) * height;   // filter byte + samples per row
+    unsigned long long zlib = data + ((data + 7) >> 3) + ((data + 63) >> 6) + 11;   // PNG_ZLIB_MAX_SIZE
+    unsigned long long chunks = 8 + 25 + 16 + 44 + 12 + 12 + 12 * (zlib / PNG_ZBUF_SIZE);
+    unsigned long long total = chunks + zlib;
+    return total > (unsigned long long)SIZE_MAX ? SIZE_MAX : (size_t)total;
+}
+
 /// Writes an 8-bit RGB PNG (non-interlaced, with an sRGB chunk as libpng's simplified
 /// writer adds) of `rgb` (height rows of 3 * width bytes) with zlib level `level`,
 /// zlib strategy `strategy` (Z_DEFAULT_STRATEGY, Z_FILTERED, Z_RLE, ...) and the row
@@ -93,11 +105,7 @@ static void cpng_flush(png_structp png) { (void)png; }
 static inline int cpng_write_rgb8(const unsigned char *rgb, png_uint_32 width, png_uint_32 height,
                                   int level, int strategy, int filters, cpng_output *out) {
     memset(out, 0, sizeof *out);
-    png_image bound = {0};
-    bound.width = width;
-    bound.height = height;
-    bound.format = PNG_FORMAT_RGB;
-    out->limit = (size_t)PNG_IMAGE_PNG_SIZE_MAX(bound);
+    out->limit = cpng_write_limit(width, height);
     // Start at a quarter of the raw size (a typical level-1 result lies between an
     // eighth and a third of it); the callback doubles from there.
     out->capacity = (size_t)width * 3 * height / 4 + 4096;

@@ -163,6 +163,12 @@ public enum PNG {
         return Data(bytesNoCopy: bytes, count: out.size, deallocator: .free)
     }
 
+    /// The most bytes `encode` may produce for a `width` x `height` image (the C
+    /// writer's output bound); both must fit `png_uint_32`.
+    static func outputLimit(width: Int, height: Int) -> Int {
+        Int(cpng_write_limit(png_uint_32(width), png_uint_32(height)))
+    }
+
     /// Writes `image` to `path` as an 8-bit RGB PNG (see `encode`). The write is atomic
     /// (temporary file, fsync, rename; see `AtomicFile.write`): on failure the file at
     /// `path` is unchanged and no temporary file is left behind.

@@ -304,6 +304,16 @@ final class PNGWriteTests: XCTestCase {
         guard case .writeFailed? = error else { return XCTFail("expected writeFailed, got \(String(describing: error))") }
     }
 
+    /// The output bound of the C writer holds every byte libpng may write, also for
+    /// images of 4 GiB of samples or more (libpng's PNG_IMAGE_PNG_SIZE_MAX multiplies
+    /// width and height in 32 bits and wraps there).
+    func testOutputLimitCoversLargeImages() {
+        for (width, height) in [(1, 1), (64, 64), (1024, 1024), (1_000_000, 1432), (1_000_000, 1_000_000), (715_827_882, 2_147_483_647)] {
+            let filtered = (3 * width + 1) * height   // raw samples and one filter byte per row
+            XCTAssertGreaterThan(PNG.outputLimit(width: width, height: height), filtered + filtered / 8, "\(width) x \(height)")
+        }
+    }
+
     /// The file read by a decoder independent of libpng (chunks and CRCs checked here,
     /// zlib's `uncompress`, the five PNG row filters undone in Swift): 8-bit RGB,
     /// non-interlaced, chunks IHDR, sRGB, IDAT..., IEND, and the quantised samples.
