@@ -87,12 +87,22 @@ public struct ExplorerServer: Sendable {
             // (a slider dragged back) revalidates with its tag and gets a 304, no render.
             let tag = explorer.entityTag(of: picture)
             let headers: HTTPFields = [.contentType: "image/png", .cacheControl: "no-cache", .eTag: tag]
-            if let known = request.headers[.ifNoneMatch], known.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tag }) {
+            if let known = request.headers[.ifNoneMatch], Self.ifNoneMatch(known, matches: tag) {
                 return Response(status: .notModified, headers: headers)
             }
             let image = try await queue.run { explorer.render(picture) }
             let png = try PNG.encode(image)   // off the render thread
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: png)))
+        }
+    }
+
+    /// Whether the If-None-Match field value `field` matches the (strong, quoted) entity
+    /// tag `tag`, by the weak comparison RFC 9110 (13.1.2) requires for it: `*`, or a
+    /// list member equal to `tag` with or without the weak prefix `W/`.
+    static func ifNoneMatch(_ field: String, matches tag: String) -> Bool {
+        field.split(separator: ",").contains { member in
+            let m = member.trimmingCharacters(in: .whitespaces)   // SP and HTAB around members
+            return m == "*" || m == tag || m == "W/" + tag
         }
     }
 
