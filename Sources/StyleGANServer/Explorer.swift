@@ -10,15 +10,17 @@ public final class Explorer: @unchecked Sendable {   // immutable after init; re
     /// What `/api/info` reports.
     public let info: ModelInfo
 
-    /// CRC-32 of everything a render reads (G's parameters, w̄, the noise maps, lod), as
-    /// 8 hex digits: the model part of every picture's entity tag.
+    /// CRC-32 of everything a render reads (the config, G's parameters, w̄, the noise
+    /// maps, lod), as 8 hex digits: the model part of every picture's entity tag. The
+    /// config counts: values alone do not fix the picture (the mapping network scales
+    /// its weights by `mappingLRMul` at run time).
     public let modelTag: String
 
     /// `fileName` and `metadata` describe the weights file (`ModelWeights.metadata`).
     public init(generator: Generator, fileName: String, metadata: [String: String]) {
         self.generator = generator
         info = ModelInfo(generator: generator, fileName: fileName, metadata: metadata)
-        var crc = CRC32.initial
+        var crc = Array(generator.config.jsonString().utf8).withUnsafeBytes { CRC32.update(CRC32.initial, with: $0) }
         for t in [generator.params.flat, generator.dlatentAvg] + generator.noiseMaps + [Tensor(shape: [1], values: [generator.lod])] {
             crc = t.scalars.withUnsafeBytes { CRC32.update(crc, with: $0) }
         }

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import StyleGANIO
 import StyleGANModel
+import StyleGANTensor
 import StyleGANServer
 import XCTest
 
@@ -118,6 +119,49 @@ final class ServerTests: XCTestCase {
             XCTAssertEqual(stale, .ok)
             XCTAssertGreaterThan(staleBytes, 8)
         }
+    }
+
+    /// If-None-Match compares weakly (RFC 9110 13.1.2): a tag a proxy weakened (`W/"…"`)
+    /// still matches, and `*` matches any picture; whitespace (tabs too) around list
+    /// members is ignored, and a long list of other tags does not match.
+    func testIfNoneMatchIsAWeakComparisonAndAcceptsTheWildcard() async throws {
+        try await withServer { client in
+            func get(_ ifNoneMatch: String? = nil) async throws -> (HTTPResponse.Status, String?) {
+                let headers: HTTPFields = ifNoneMatch.map { [.ifNoneMatch: $0] } ?? [:]
+                return try await client.execute(uri: "/api/image?seed=5", method: .get, headers: headers) { ($0.status, $0.headers[.eTag]) }
+            }
+            let first = try await get().1
+            let tag = try XCTUnwrap(first)
+            for header in ["W/\(tag)", "*", "\t\(tag)\t", "\"a\",W/\(tag)", " W/\"a\" ,\t \(tag) "] {
+                let (status, echoed) = try await get(header)
+                XCTAssertEqual(status, .notModified, header)
+                XCTAssertEqual(echoed, tag, header)
+            }
+            let others = Array(repeating: "W/\"00000000-00000000\"", count: 500).joined(separator: ", ")
+            for header in ["W/\"x\"", "w/\(tag)", String(tag.dropFirst().dropLast()), others, "", ",", "W/"] {
+                let (status, _) = try await get(header)
+                XCTAssertEqual(status, .ok, header)
+            }
+        }
+    }
+
+    /// The model tag covers the config as well as the values: a model whose values are
+    /// the same but whose config renders differently (the mapping network's learning-rate
+    /// multiplier scales its weights at run time) must not reuse the other's tags.
+    func testModelTagCoversTheConfig() throws {
+        let base = try explorer()
+        var config = base.generator.config
+        config.mappingLRMul *= 4
+        let g = Generator(config: config, initialize: false)
+        g.params.flat.withMutableData { _ = $0.update(fromContentsOf: base.generator.params.flat.scalars) }
+        g.dlatentAvg = base.generator.dlatentAvg.copy()
+        g.noiseMaps = base.generator.noiseMaps.map { $0.copy() }
+        g.lod = base.generator.lod
+        let other = Explorer(generator: g, fileName: "tiny.safetensors", metadata: [:])
+        let picture = Explorer.Picture.face(seed: 5, truncation: .init(psi: 0.7, cutoff: 6), noise: .const)
+        XCTAssertNotEqual(base.render(picture).pixels, other.render(picture).pixels, "the config changes the picture")
+        XCTAssertNotEqual(other.modelTag, base.modelTag)
+        XCTAssertNotEqual(other.entityTag(of: picture), base.entityTag(of: picture))
     }
 
     func testMixTakesTheColumnStyles() async throws {
