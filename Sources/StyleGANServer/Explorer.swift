@@ -17,10 +17,13 @@ public final class Explorer: @unchecked Sendable {   // immutable after init; re
     public let modelTag: String
 
     /// `fileName` and `metadata` describe the weights file (`ModelWeights.metadata`).
-    public init(generator: Generator, fileName: String, metadata: [String: String]) {
+    /// `renderer` names whatever else decides a picture's bytes (the program's version,
+    /// the render thread count, the kernel level and BLAS kernel: GEMM rounding depends on
+    /// them), so an upgraded or reconfigured server does not answer 304 for a stale picture.
+    public init(generator: Generator, fileName: String, metadata: [String: String], renderer: String = "") {
         self.generator = generator
         info = ModelInfo(generator: generator, fileName: fileName, metadata: metadata)
-        var crc = Array(generator.config.jsonString().utf8).withUnsafeBytes { CRC32.update(CRC32.initial, with: $0) }
+        var crc = Array((renderer + generator.config.jsonString()).utf8).withUnsafeBytes { CRC32.update(CRC32.initial, with: $0) }
         for t in [generator.params.flat, generator.dlatentAvg] + generator.noiseMaps + [Tensor(shape: [1], values: [generator.lod])] {
             crc = t.scalars.withUnsafeBytes { CRC32.update(crc, with: $0) }
         }

@@ -33,8 +33,9 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         let (g, metadata, path) = try model.loadSampling()
-        let explorer = Explorer(generator: g, fileName: URL(fileURLWithPath: path).lastPathComponent, metadata: metadata)
         let threads = Threads.current   // as --threads set it on this thread; the render thread needs its own copy
+        let renderer = "\(StyleGANCommand.configuration.version) threads \(threads) \(KernelLevel.current) \(BLASKernel.current)"
+        let explorer = Explorer(generator: g, fileName: URL(fileURLWithPath: path).lastPathComponent, metadata: metadata, renderer: renderer)
         let server = ExplorerServer(explorer: explorer, queue: RenderQueue(capacity: queue) { _ = Threads.configure(threads) })
         let r = g.config.resolution
         let app = server.application(host: host, port: port) { bound in

@@ -162,6 +162,8 @@ final class ServerTests: XCTestCase {
         XCTAssertNotEqual(base.render(picture).pixels, other.render(picture).pixels, "the config changes the picture")
         XCTAssertNotEqual(other.modelTag, base.modelTag)
         XCTAssertNotEqual(other.entityTag(of: picture), base.entityTag(of: picture))
+        let reconfigured = Explorer(generator: base.generator, fileName: "tiny.safetensors", metadata: [:], renderer: "threads 1")
+        XCTAssertNotEqual(reconfigured.modelTag, base.modelTag, "the renderer's settings are part of the tag")
     }
 
     func testMixTakesTheColumnStyles() async throws {
