@@ -291,16 +291,6 @@ public struct SafeTensorsFile: Sendable, Equatable {
         return (metadata, entries, bufferStart)
     }
 
-    /// The names, dtypes and shapes in a file, and its metadata, validated as `decode`
-    /// does but without decoding any value: for checking what a file holds before paying
-    /// for its contents.
-    public static func header(_ data: Data, name: String = "<memory>") throws -> (metadata: [String: String], tensors: [String: (dtype: SafeTensorsDType, shape: [Int])]) {
-        let layout = try parseLayout(data, name: name)
-        var tensors: [String: (dtype: SafeTensorsDType, shape: [Int])] = [:]
-        for e in layout.entries { tensors[e.name] = (e.dtype, e.shape) }
-        return (layout.metadata, tensors)
-    }
-
     /// Decodes and validates safetensors bytes; `name` stands in for a path in errors.
     public static func decode(_ data: Data, name: String = "<memory>") throws -> SafeTensorsFile {
         let view = try SafeTensorsView(data, name: name)

@@ -29,7 +29,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Noise inputs: const (the stored maps) or random (drawn per seed).") var noise: NoiseChoice = .const
     @Flag(help: "Write one grid.png instead of one file per seed.") var grid = false
     @Option(help: "Grid columns (default: about √count).") var columns: Int?
-    @Option(help: "Images per forward pass (default: as many as fit in about 1 GiB of activations, at most 16).") var batch: Int?
+    @Option(help: "Images per forward pass (default: the most that fit about 1 GiB of activations while batching still pays, 1–16).") var batch: Int?
     @Option(help: "Output directory.") var outdir: String
     @OptionGroup var global: GlobalOptions
 

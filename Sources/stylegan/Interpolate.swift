@@ -28,7 +28,7 @@ struct Interpolate: ParsableCommand {
     @Option(help: "linear (constant speed) or smooth (slow in and out at each key).") var ease: LatentEasing = .linear
     @Flag(help: "Return to the first key at the end (a seamless loop).") var loop = false
     @OptionGroup var truncation: TruncationOptions
-    @Option(help: "Frames per forward pass (default: as many as fit in about 1 GiB of activations, at most 16).") var batch: Int?
+    @Option(help: "Frames per forward pass (default: the most that fit about 1 GiB of activations while batching still pays, 1–16).") var batch: Int?
     @Option(help: "Frame rate in the printed ffmpeg command.") var fps = 30
     @Flag(help: "Write all frames side by side into one strip.png instead of numbered frames.") var strip = false
     @Option(help: "Output directory.") var outdir: String

@@ -27,7 +27,7 @@ struct Mix: ParsableCommand {
     @Option(help: "Output PNG ('-' for standard output).") var output = "mix.png"
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "Images per forward pass (default: as many as fit in about 1 GiB of activations, at most 16).") var batch: Int?
+    @Option(help: "Images per forward pass (default: the most that fit about 1 GiB of activations while batching still pays, 1–16).") var batch: Int?
 
     func validate() throws {
         guard (1...1024).contains(batch ?? 1) else { throw ValidationError("--batch must be in 1…1024") }

@@ -24,9 +24,8 @@ final class ElementwiseKernelTests: XCTestCase {
         return out
     }
 
-    /// `permuteCopy` (both of its paths: the element-wise copy, and the row scatter used
-    /// when the source's last dimension moves, as for conv weights from a file) against
-    /// an index-by-index reference.
+    /// `permuteCopy` (both of its paths: the element-wise copy, and the tap transpose for
+    /// conv weights from a file, order [3, 2, 0, 1]) against an index-by-index reference.
     func testPermuteCopyMatchesReference() {
         let cases: [([Int], [Int])] = [([3, 3, 5, 20], [3, 2, 0, 1]), ([3, 3, 64, 17], [3, 2, 0, 1]), ([1, 1, 1, 9], [3, 2, 0, 1]),
                                        ([4, 33], [1, 0]), ([2, 3, 8], [2, 0, 1]), ([2, 3, 8], [1, 2, 0]), ([5, 7, 3], [1, 0, 2]),
