@@ -7,12 +7,16 @@ import Glibc
 
 enum Pass: String {
     case forward = "fwd", inputGrad = "dgrad", weightGrad = "wgrad"
+    /// The inference forward (F(4x4, 3x3) where planned); `upinf` reads x through nearest 2x
+    /// upsampling (the shape is the conv on the upsampled map; MACs counted on it).
+    case inference = "inf", upsampledInference = "upinf"
 
     var ck: ck_conv_pass {
         switch self {
         case .forward: CK_CONV_FORWARD
         case .inputGrad: CK_CONV_INPUT_GRAD
         case .weightGrad: CK_CONV_WEIGHT_GRAD
+        case .inference, .upsampledInference: CK_CONV_INFERENCE
         }
     }
 }
@@ -48,6 +52,21 @@ func runConvSuite(gemmGflops: Double) -> Int {
             cases.append(ConvCase(cin: 256, cout: 256, size: size, batch: 16, k: 3, stride: 1, pad: 1, pass: pass, target: nil))
         }
     }
+    // Informational: the generator's 3x3 convs at inference, training forward vs inference
+    // pass (official 256² at generate's default batch 2, official 64² at batch 8, the
+    // bundled 64² model at batch 1), and the up-convs read through upsampling.
+    let inferenceShapes = [(512, 8, 2), (512, 16, 2), (512, 32, 2), (256, 64, 2), (128, 128, 2), (64, 256, 2),
+                           (512, 16, 8), (512, 32, 8), (256, 64, 8), (128, 16, 1), (128, 32, 1), (64, 64, 1), (512, 8, 8), (512, 16, 1), (256, 16, 2), (128, 16, 2), (128, 8, 8), (256, 32, 1), (64, 512, 1), (32, 1024, 1), (32, 512, 1)]
+    for (c, size, batch) in inferenceShapes {
+        for pass in [Pass.forward, .inference] {
+            cases.append(ConvCase(cin: c, cout: c, size: size, batch: batch, k: 3, stride: 1, pad: 1, pass: pass, target: nil))
+        }
+    }
+    for (cin, cout, size, batch) in [(512, 256, 64, 2), (256, 128, 128, 2), (128, 64, 256, 2), (128, 64, 64, 1), (64, 32, 1024, 1), (128, 64, 512, 1)] {
+        for pass in [Pass.forward, .upsampledInference] {
+            cases.append(ConvCase(cin: cin, cout: cout, size: size, batch: batch, k: 3, stride: 1, pad: 1, pass: pass, target: nil))
+        }
+    }
     // Informational: the discriminator's fused 4x4 stride-2 downscale conv.
     cases.append(ConvCase(cin: 32, cout: 64, size: 256, batch: 8, k: 4, stride: 2, pad: 1, pass: .forward, target: nil))
     cases.append(ConvCase(cin: 32, cout: 64, size: 256, batch: 8, k: 4, stride: 2, pad: 1, pass: .inputGrad, target: nil))
@@ -78,6 +97,10 @@ func runConvSuite(gemmGflops: Double) -> Int {
         case .forward: t = bestTime(flops: flops) { ck_conv2d_forward(&s, x, w, y, ws) }
         case .inputGrad: t = bestTime(flops: flops) { ck_conv2d_input_grad(&s, y, w, x, ws) }
         case .weightGrad: t = bestTime(flops: flops) { ck_conv2d_weight_grad(&s, x, y, w, ws) }
+        case .inference: t = bestTime(flops: flops) { ck_conv2d_forward_inference(&s, x, w, y, ws) }
+        case .upsampledInference:
+            precondition(ck_conv2d_upsample_fusable(&s) != 0, "upinf \(shape) b\(c.batch): not fusable")
+            t = bestTime(flops: flops) { _ = ck_conv2d_upsample_inference(&s, 0, x, w, y, ws) }
         }
         x.deallocate(); w.deallocate(); y.deallocate(); ws.deallocate()
         let gf = flops / t / 1e9

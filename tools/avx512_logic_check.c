@@ -87,11 +87,45 @@ static void check_conv(int n, int cin, int h, int w, int cout, int k, int st, in
         snprintf(what, sizeof what, "conv n%d %d->%d %dx%d k%d s%d p%d weight grad (%s)", n, cin, cout, h, w, k, st, pad,
                  ck_conv_path_name(ck_conv_plan(&s, CK_CONV_WEIGHT_GRAD)));
         e = rel_err(gw, gwr, nw); expect(e < 1e-4, what, ln, e);
+        ck_conv2d_forward_inference(&s, x, wt, y, ws);
+        snprintf(what, sizeof what, "conv n%d %d->%d %dx%d k%d s%d p%d inference (%s)", n, cin, cout, h, w, k, st, pad,
+                 ck_conv_path_name(ck_conv_plan(&s, CK_CONV_INFERENCE)));
+        e = rel_err(y, yr, ny); expect(e < 1e-4, what, ln, e);
         snprintf(what, sizeof what, "conv n%d %d->%d %dx%d k%d s%d p%d workspace", n, cin, cout, h, w, k, st, pad);
         expect(guard_ok(ws, wsn), what, ln, 0);
         free(ws); free(y); free(gx); free(gw);
     }
     free(x); free(wt); free(g); free(yr); free(gxr); free(gwr);
+}
+
+// conv2d(upsample_nearest_2x(x), w (rotated 180° if rot)) by the fused inference kernel;
+// h, w are the upsampled map's.
+static void check_upsample_inference(int n, int cin, int h, int w, int cout, int rot) {
+    ck_conv_shape s = {n, cin, h, w, cout, 3, 3, 1, 1, 0, 0};
+    ck_conv_shape_finish(&s);
+    const size_t nx = (size_t)n * cin * (h / 2) * (w / 2), nu = (size_t)n * cin * h * w, nw = (size_t)cout * cin * 9,
+                 ny = (size_t)n * cout * h * w;
+    float *x = rand_buf(nx), *wt = rand_buf(nw), *up = malloc(sizeof(float) * nu), *wr = malloc(sizeof(float) * nw);
+    float *yr = malloc(sizeof(float) * ny);
+    for (size_t p = 0; p < (size_t)n * cin; p++)
+        for (int i = 0; i < h; i++)
+            for (int j = 0; j < w; j++) up[(p * h + i) * w + j] = x[(p * (h / 2) + i / 2) * (w / 2) + j / 2];
+    for (size_t q = 0; q < nw; q++) wr[q] = rot ? wt[q / 9 * 9 + 8 - q % 9] : wt[q];
+    ck_conv2d_forward_naive(&s, up, wr, yr);
+    const size_t wsn = ck_conv2d_workspace_floats(&s);
+    char what[200];
+    snprintf(what, sizeof what, "upsampled conv n%d %d->%d %dx%d rot %d", n, cin, cout, h, w, rot);
+    for (int li = 0; li < 3; li++) {
+        if (ck_kernels_set_level(levels[li]) != 0) continue;
+        const char *ln = ck_kernels_level_name(levels[li]);
+        float *ws = guarded_ws(wsn), *y = malloc(sizeof(float) * ny);
+        expect(ck_conv2d_upsample_inference(&s, rot, x, wt, y, ws) == 0, what, ln, 0);
+        const double e = rel_err(y, yr, ny);
+        expect(e < 1e-4, what, ln, e);
+        expect(guard_ok(ws, wsn), what, ln, 0);
+        free(ws); free(y);
+    }
+    free(x); free(wt); free(up); free(wr); free(yr);
 }
 
 static void check_upfirdn(int planes, int h, int w, int up, int down, int p0, int p1, int flen) {
@@ -166,7 +200,8 @@ int main(void) {
         {2, 5, 100, 97, 7, 3, 2, 1},   {1, 4, 64, 80, 3, 1, 2, 0},    {1, 3, 66, 68, 4, 4, 2, 0},
         {1, 3, 65, 70, 4, 5, 3, 2},    {2, 64, 16, 16, 64, 3, 1, 1},  {1, 72, 17, 23, 66, 3, 1, 1},
         {3, 64, 9, 41, 80, 3, 1, 1},   {1, 130, 33, 35, 70, 3, 1, 1}, {4, 64, 8, 8, 64, 3, 1, 1},
-        {8, 100, 4, 4, 7, 3, 1, 1},    {1, 17, 48, 200, 9, 3, 1, 1},
+        {8, 100, 4, 4, 7, 3, 1, 1},    {1, 17, 48, 200, 9, 3, 1, 1},  {2, 64, 17, 23, 48, 3, 1, 1},
+        {1, 72, 40, 36, 66, 3, 1, 1},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const int *t = shapes[i];
@@ -177,6 +212,8 @@ int main(void) {
         check_conv(1 + (int)((frand() + 1) * 1.5f), 1 + (int)((frand() + 1) * 6), 1 + (int)((frand() + 1) * 8.5f),
                    1 + (int)((frand() + 1) * 8.5f), 1 + (int)((frand() + 1) * 6), k, st, pad);
     }
+    check_upsample_inference(2, 40, 34, 26, 60, 0);   // F(4x4, 3x3) reading through upsampling
+    check_upsample_inference(1, 64, 32, 40, 33, 1);
     const int fir[][8] = {{3, 7, 5, 2, 1, 1, 0, 2}, {2, 16, 33, 2, 1, 1, 0, 2}, {2, 16, 34, 1, 2, 0, 0, 2},
                           {3, 67, 130, 1, 1, 1, 1, 3}, {2, 9, 40, 4, 1, 2, 1, 4}, {1, 12, 37, 1, 2, -1, 3, 3},
                           {4, 5, 70, 2, 2, 1, 2, 4}};

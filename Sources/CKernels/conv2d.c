@@ -6,6 +6,9 @@
 //
 //   path          file               taken when
 //   zero          conv2d.c           a dimension is <= 0: the output is empty or all zeros
+//   winograd4     winograd4.c        inference only: 3x3 / stride 1 / pad 1, >= 32 channels in and
+//                                    out and cin * cout >= 2048, maps >= 8x8, >= 32 4x4 output
+//                                    tiles over the batch
 //   winograd      winograd.c         3x3 / stride 1 / pad 1, >= 64 channels in and out, maps
 //                                    >= 8x8, >= 256 2x2 output tiles over the batch (128 for
 //                                    the weight grad)
@@ -18,6 +21,8 @@
 //                                    columns fit the im2col budget side by side
 //   gemm-1x1      conv_gemm.c        1x1 / stride 1 / pad 0, per image (x is the column matrix)
 //   gemm-chunked  conv_gemm.c        anything else: per image, im2col in chunks of output rows
+//
+// The inference pass plans as the forward unless winograd4 is taken.
 //
 // Every path is tested against the *_naive twins (conv2d_naive.c) in ConvKernelTests,
 // WinogradTests and ConvPlanTests; ConvPlanTests also pins the path of the StyleGAN layers.
@@ -46,6 +51,15 @@ void ck_conv_shape_finish(ck_conv_shape *s) {
 #ifndef WINO_DISABLE
 #define WINO_DISABLE 0
 #endif
+#ifndef WINO4_MIN_CHANNELS
+#define WINO4_MIN_CHANNELS 32
+#endif
+#ifndef WINO4_MIN_CHANNEL_PRODUCT
+#define WINO4_MIN_CHANNEL_PRODUCT 2048
+#endif
+#ifndef WINO4_MIN_TILES
+#define WINO4_MIN_TILES 32
+#endif
 
 static int has_empty_dim(const ck_conv_shape *s) {
     return s->n <= 0 || s->cin <= 0 || s->h <= 0 || s->w <= 0 || s->cout <= 0 || s->kh <= 0 || s->kw <= 0 ||
@@ -71,6 +85,24 @@ static int winograd_pays(const ck_conv_shape *s, ck_conv_pass pass) {
     return tiles >= (pass == CK_CONV_WEIGHT_GRAD ? WINO_MIN_TILES_WGRAD : WINO_MIN_TILES);
 }
 
+// F(4x4, 3x3) for inference. Measured on the 2-core EPYC (stylegan-bench --suite conv, the
+// inf rows against the fwd rows' plan): 1.2-1.7x faster than F(2x2, 3x3) from 32 to 512
+// channels wherever the batch has >= 32 tiles of 4x4 outputs (512 @16² batch 2: 16.2 ->
+// 9.4 ms; 128 @8² batch 8: 1.57 -> 1.40), a tie or 2-4 % slower at 16 tiles (128 and 512
+// @16² batch 1), so it starts at 32 tiles. Against the direct kernels at 32 channels in and
+// out it ties at 512² and loses at 1024² (279 vs 180 ms at batch 1: the GEMMs are too thin
+// for the transforms), so it needs cin * cout >= 2048 (64 -> 32 up-conv at 1024²: 216 ms).
+static int winograd4_pays(const ck_conv_shape *s) {
+    if (WINO_DISABLE || s->kh != 3 || s->kw != 3 || s->stride != 1 || s->pad != 1 || s->ho != s->h ||
+        s->wo != s->w)
+        return 0;
+    if (s->cin < WINO4_MIN_CHANNELS || s->cout < WINO4_MIN_CHANNELS) return 0;
+    if ((long)s->cin * s->cout < WINO4_MIN_CHANNEL_PRODUCT) return 0;
+    if (s->h < WINO_MIN_HW || s->w < WINO_MIN_HW) return 0;
+    const long tiles = (long)s->n * ((s->h + 3) / 4) * ((s->w + 3) / 4);
+    return tiles >= WINO4_MIN_TILES;
+}
+
 // Direct forward and weight grad (GEMM with M = cout = 16..64 is poor at large sizes).
 static int direct_forward_pays(const ck_conv_shape *s) {
     const long P = (long)s->ho * s->wo;
@@ -92,9 +124,14 @@ static int small_gemm_pays(const ck_conv_shape *s) {
 
 ck_conv_path ck_conv_plan(const ck_conv_shape *s, ck_conv_pass pass) {
     if (has_empty_dim(s)) return CK_CONV_ZERO;
+    if (pass == CK_CONV_INFERENCE) {
+        if (winograd4_pays(s)) return CK_CONV_WINOGRAD4;
+        pass = CK_CONV_FORWARD;
+    }
     if (winograd_pays(s, pass)) return CK_CONV_WINOGRAD;
     switch (pass) {
     case CK_CONV_FORWARD:
+    case CK_CONV_INFERENCE:
         if (direct_forward_pays(s)) return CK_CONV_DIRECT;
         if (small_gemm_pays(s)) return CK_CONV_SMALL_GEMM;
         break;
@@ -120,6 +157,7 @@ const char *ck_conv_path_name(ck_conv_path path) {
     case CK_CONV_GEMM_GROUPED: return "gemm-grouped";
     case CK_CONV_GEMM_1X1: return "gemm-1x1";
     case CK_CONV_GEMM_CHUNKED: return "gemm-chunked";
+    case CK_CONV_WINOGRAD4: return "winograd4";
     }
     return "?";
 }
@@ -130,7 +168,8 @@ static size_t pass_workspace_floats(const ck_conv_shape *s, ck_conv_pass pass) {
     const ck_conv_path path = ck_conv_plan(s, pass);
     switch (path) {
     case CK_CONV_ZERO: return 0;
-    case CK_CONV_WINOGRAD: return ck_wino_workspace_floats(s, pass);
+    case CK_CONV_WINOGRAD: return ck_wino_workspace_floats(s, pass == CK_CONV_INFERENCE ? CK_CONV_FORWARD : pass);
+    case CK_CONV_WINOGRAD4: return ck_wino4_workspace_floats(s);
     case CK_CONV_DIRECT: return ck_conv_direct_workspace_floats(s, pass);
     case CK_CONV_SMALL_GEMM: return ck_conv_small_gemm_workspace_floats(s);
     case CK_CONV_GEMM_GROUPED:
@@ -142,8 +181,8 @@ static size_t pass_workspace_floats(const ck_conv_shape *s, ck_conv_pass pass) {
 
 size_t ck_conv2d_workspace_floats(const ck_conv_shape *s) {
     size_t need = 0;
-    const ck_conv_pass passes[3] = {CK_CONV_FORWARD, CK_CONV_INPUT_GRAD, CK_CONV_WEIGHT_GRAD};
-    for (int i = 0; i < 3; i++) {
+    const ck_conv_pass passes[4] = {CK_CONV_FORWARD, CK_CONV_INPUT_GRAD, CK_CONV_WEIGHT_GRAD, CK_CONV_INFERENCE};
+    for (int i = 0; i < 4; i++) {
         const size_t v = pass_workspace_floats(s, passes[i]);
         if (v > need) need = v;
     }
@@ -156,8 +195,9 @@ static size_t count(int a, int b, int c, int d) {
     return a > 0 && b > 0 && c > 0 && d > 0 ? (size_t)a * b * c * d : 0;
 }
 
-void ck_conv2d_forward(const ck_conv_shape *s, const float *x, const float *weight, float *y, float *ws) {
-    const ck_conv_path path = ck_conv_plan(s, CK_CONV_FORWARD);
+static void forward(const ck_conv_shape *s, ck_conv_pass pass, const float *x, const float *weight, float *y,
+                    float *ws) {
+    const ck_conv_path path = ck_conv_plan(s, pass);
     switch (path) {
     case CK_CONV_ZERO: ck_conv_zero_floats(y, count(s->n, s->cout, s->ho, s->wo)); break;
     case CK_CONV_WINOGRAD: ck_wino_forward(s, x, weight, y, ws); break;
@@ -166,7 +206,28 @@ void ck_conv2d_forward(const ck_conv_shape *s, const float *x, const float *weig
     case CK_CONV_GEMM_GROUPED:
     case CK_CONV_GEMM_1X1:
     case CK_CONV_GEMM_CHUNKED: ck_conv_gemm(s, path, CK_CONV_FORWARD, x, weight, NULL, y, ws); break;
+    case CK_CONV_WINOGRAD4: ck_wino4_forward(s, 0, 0, x, weight, y, ws); break;
     }
+}
+
+void ck_conv2d_forward(const ck_conv_shape *s, const float *x, const float *weight, float *y, float *ws) {
+    forward(s, CK_CONV_FORWARD, x, weight, y, ws);
+}
+
+void ck_conv2d_forward_inference(const ck_conv_shape *s, const float *x, const float *weight, float *y,
+                                 float *ws) {
+    forward(s, CK_CONV_INFERENCE, x, weight, y, ws);
+}
+
+int ck_conv2d_upsample_fusable(const ck_conv_shape *s) {
+    return s->h % 2 == 0 && s->w % 2 == 0 && ck_conv_plan(s, CK_CONV_INFERENCE) == CK_CONV_WINOGRAD4;
+}
+
+int ck_conv2d_upsample_inference(const ck_conv_shape *s, int rot180, const float *x, const float *weight, float *y,
+                                 float *ws) {
+    if (!ck_conv2d_upsample_fusable(s)) return -1;
+    ck_wino4_forward(s, 1, rot180 != 0, x, weight, y, ws);
+    return 0;
 }
 
 void ck_conv2d_input_grad(const ck_conv_shape *s, const float *gy, const float *weight, float *gx,
@@ -176,7 +237,8 @@ void ck_conv2d_input_grad(const ck_conv_shape *s, const float *gy, const float *
     case CK_CONV_ZERO: ck_conv_zero_floats(gx, count(s->n, s->cin, s->h, s->w)); break;
     case CK_CONV_WINOGRAD: ck_wino_input_grad(s, gy, weight, gx, ws); break;
     case CK_CONV_DIRECT: ck_conv_direct_input_grad(s, gy, weight, gx, ws); break;
-    case CK_CONV_SMALL_GEMM: break;   // forward only: never planned for this pass
+    case CK_CONV_SMALL_GEMM:
+    case CK_CONV_WINOGRAD4: break;   // forward only: never planned for this pass
     case CK_CONV_GEMM_GROUPED:
     case CK_CONV_GEMM_1X1:
     case CK_CONV_GEMM_CHUNKED: ck_conv_gemm(s, path, CK_CONV_INPUT_GRAD, NULL, weight, gy, gx, ws); break;
@@ -189,7 +251,8 @@ void ck_conv2d_weight_grad(const ck_conv_shape *s, const float *x, const float *
     case CK_CONV_ZERO: ck_conv_zero_floats(gw, count(s->cout, s->cin, s->kh, s->kw)); break;
     case CK_CONV_WINOGRAD: ck_wino_weight_grad(s, x, gy, gw, ws); break;
     case CK_CONV_DIRECT: ck_conv_direct_weight_grad(s, x, gy, gw, ws); break;
-    case CK_CONV_SMALL_GEMM: break;   // forward only: never planned for this pass
+    case CK_CONV_SMALL_GEMM:
+    case CK_CONV_WINOGRAD4: break;   // forward only: never planned for this pass
     case CK_CONV_GEMM_GROUPED:
     case CK_CONV_GEMM_1X1:
     case CK_CONV_GEMM_CHUNKED: ck_conv_gemm(s, path, CK_CONV_WEIGHT_GRAD, x, NULL, gy, gw, ws); break;

@@ -132,6 +132,9 @@ const char *ck_kernels_env_problem(void) {
       (s, gy, weight, gx, ws))                                                                                   \
     V(ck_wino_weight_grad, (const ck_conv_shape *s, const float *x, const float *gy, float *gw, float *ws),     \
       (s, x, gy, gw, ws))                                                                                        \
+    W(ck_wino4_workspace_floats, (const ck_conv_shape *s), (s))                                                \
+    V(ck_wino4_forward, (const ck_conv_shape *s, int upsample, int rot180, const float *x, const float *weight, \
+                         float *y, float *ws), (s, upsample, rot180, x, weight, y, ws))                          \
     W(ck_conv_small_gemm_workspace_floats, (const ck_conv_shape *s), (s))                                      \
     V(ck_conv_small_gemm_forward, (const ck_conv_shape *s, const float *x, const float *weight, float *y,       \
                                    float *ws), (s, x, weight, y, ws))                                            \

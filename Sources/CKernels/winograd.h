@@ -1,5 +1,5 @@
-// Private: Winograd F(2x2, 3x3) paths for 3x3 / stride 1 / pad 1 convolutions
-// (implemented in winograd.c, dispatched from conv2d.c).
+// Private: Winograd paths for 3x3 / stride 1 / pad 1 convolutions (dispatched from conv2d.c):
+// F(2x2, 3x3) for all three passes (winograd.c) and F(4x4, 3x3) for inference (winograd4.c).
 #ifndef CK_WINOGRAD_H
 #define CK_WINOGRAD_H
 
@@ -12,5 +12,13 @@ size_t ck_wino_workspace_floats(const ck_conv_shape *s, ck_conv_pass pass);
 void ck_wino_forward(const ck_conv_shape *s, const float *x, const float *weight, float *y, float *ws);
 void ck_wino_input_grad(const ck_conv_shape *s, const float *gy, const float *weight, float *gx, float *ws);
 void ck_wino_weight_grad(const ck_conv_shape *s, const float *x, const float *gy, float *gw, float *ws);
+
+/// Workspace floats for ck_wino4_forward on shape s (with or without upsampling).
+size_t ck_wino4_workspace_floats(const ck_conv_shape *s);
+/// y [n, cout, h, w] = conv3x3(x) by F(4x4, 3x3). upsample = 0: x is [n, cin, h, w];
+/// upsample = 1: x is [n, cin, h/2, w/2], read through nearest 2x upsampling (h, w even).
+/// rot180 = 1: the weight's 3x3 taps are used rotated by 180 degrees.
+void ck_wino4_forward(const ck_conv_shape *s, int upsample, int rot180, const float *x, const float *weight, float *y,
+                      float *ws);
 
 #endif

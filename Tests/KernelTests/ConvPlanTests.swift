@@ -81,6 +81,35 @@ final class ConvPlanTests: XCTestCase {
         }
     }
 
+    /// The generator's layers at inference (CK_CONV_INFERENCE): F(4x4, 3x3) from 32 tiles of
+    /// 4x4 outputs over the batch, 32 channels each side and cin * cout >= 2048; otherwise
+    /// the forward's path.
+    func testInferencePaths() {
+        let w4 = CK_CONV_WINOGRAD4
+        let layers: [(String, ck_conv_shape, ck_conv_path)] = [
+            ("512 3x3 @8 b1 (4 tiles)", shape(n: 1, cin: 512, size: 8, cout: 512, k: 3), CK_CONV_SMALL_GEMM),
+            ("512 3x3 @8 b8 (32 tiles)", shape(n: 8, cin: 512, size: 8, cout: 512, k: 3), w4),
+            ("512 3x3 @16 b1 (16 tiles)", shape(n: 1, cin: 512, size: 16, cout: 512, k: 3), CK_CONV_GEMM_CHUNKED),
+            ("512 3x3 @16 b2 (32 tiles)", shape(n: 2, cin: 512, size: 16, cout: 512, k: 3), w4),
+            ("64 3x3 @64 b1 (bundled model)", shape(n: 1, cin: 64, size: 64, cout: 64, k: 3), w4),
+            ("64->32 3x3 @1024 b1 (up-conv)", shape(n: 1, cin: 64, size: 1024, cout: 32, k: 3), w4),
+            ("32 3x3 @1024 b1 (32 x 32 < 2048)", shape(n: 1, cin: 32, size: 1024, cout: 32, k: 3), CK_CONV_DIRECT),
+            ("16 3x3 @1024 b1", shape(n: 1, cin: 16, size: 1024, cout: 16, k: 3), CK_CONV_DIRECT),
+            ("ToRGB 16->3 @1024 b1", shape(n: 1, cin: 16, size: 1024, cout: 3, k: 1), CK_CONV_DIRECT),
+            ("ToRGB 512->3 @4 b8", shape(n: 8, cin: 512, size: 4, cout: 3, k: 1), CK_CONV_GEMM_GROUPED),
+        ]
+        for (label, s, expected) in layers {
+            var t = s
+            let got = ck_conv_plan(&t, CK_CONV_INFERENCE)
+            XCTAssertEqual(got, expected, "\(label): got \(names([got])), expected \(names([expected]))")
+            if expected != w4 { XCTAssertEqual(got, ck_conv_plan(&t, CK_CONV_FORWARD), "\(label): plans as the forward") }
+        }
+        // The training passes never take F(4x4, 3x3).
+        for (_, s, _) in styleGANLayers + layers.map({ ($0.0, $0.1, [ck_conv_path]()) }) {
+            XCTAssertFalse(paths(s).contains(w4))
+        }
+    }
+
     /// One small shape per path (the pass that takes it in brackets), each checked against
     /// the naive kernels on all three passes.
     private var pathRepresentatives: [(ck_conv_path, ck_conv_pass, String, ck_conv_shape)] {
@@ -133,6 +162,7 @@ final class ConvPlanTests: XCTestCase {
     func testPathNames() {
         let names = Self.allPaths.map { String(cString: ck_conv_path_name($0)) }
         XCTAssertEqual(names, ["zero", "winograd", "direct", "small-gemm", "gemm-grouped", "gemm-1x1", "gemm-chunked"])
+        XCTAssertEqual(String(cString: ck_conv_path_name(CK_CONV_WINOGRAD4)), "winograd4")
         XCTAssertEqual(String(cString: ck_conv_path_name(ck_conv_path(rawValue: 99))), "?")
     }
 }

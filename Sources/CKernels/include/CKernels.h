@@ -140,11 +140,12 @@ typedef struct {
 /// Fills ho and wo from the other fields.
 void ck_conv_shape_finish(ck_conv_shape *s);
 
-/// The three passes of a conv.
+/// The three passes of a conv, and the forward pass of inference.
 typedef enum ck_conv_pass {
     CK_CONV_FORWARD = 0,       // y = conv2d(x, weight)
     CK_CONV_INPUT_GRAD = 1,    // gx = conv_transpose2d(gy, weight)
     CK_CONV_WEIGHT_GRAD = 2,   // gw from x and gy
+    CK_CONV_INFERENCE = 3,     // y = conv2d(x, weight) that no gradient will be taken of
 } ck_conv_pass;
 
 /// The strategy one pass of one shape runs. Every path computes what the *_naive twins
@@ -157,14 +158,15 @@ typedef enum ck_conv_path {
     CK_CONV_GEMM_GROUPED = 4,  // im2col of several small images side by side, one sgemm per group
     CK_CONV_GEMM_1X1 = 5,      // 1x1 / stride 1 / pad 0, per image: sgemm on x itself, no im2col
     CK_CONV_GEMM_CHUNKED = 6,  // per image: im2col in chunks of output rows, one sgemm per chunk
+    CK_CONV_WINOGRAD4 = 7,     // Winograd F(4x4, 3x3), CK_CONV_INFERENCE only (float32 error ~1e-5 of max |y|)
 } ck_conv_path;
 
 /// The path pass `pass` of shape s takes; the three kernels below dispatch on this alone.
 ck_conv_path ck_conv_plan(const ck_conv_shape *s, ck_conv_pass pass);
-/// "zero", "winograd", "direct", "small-gemm", "gemm-grouped", "gemm-1x1", "gemm-chunked".
+/// "zero", "winograd", "direct", "small-gemm", "gemm-grouped", "gemm-1x1", "gemm-chunked", "winograd4".
 const char *ck_conv_path_name(ck_conv_path path);
 
-/// Scratch floats needed by the three conv kernels below for shape s.
+/// Scratch floats needed by the conv kernels below (every pass) for shape s.
 size_t ck_conv2d_workspace_floats(const ck_conv_shape *s);
 
 /// y = conv2d(x, weight). Overwrites y.
@@ -176,6 +178,19 @@ void ck_conv2d_input_grad(const ck_conv_shape *s, const float *gy, const float *
 /// gw = the adjoint of conv2d w.r.t. weight: gw[o,i,ky,kx] = sum x[.,i,..] * gy[.,o,..]. Overwrites gw.
 void ck_conv2d_weight_grad(const ck_conv_shape *s, const float *x, const float *gy,
                            float *gw, float *ws);
+/// y = conv2d(x, weight) when no gradient will be taken of y: the path planned for
+/// CK_CONV_INFERENCE (F(4x4, 3x3) where it pays, else the forward's). Overwrites y.
+void ck_conv2d_forward_inference(const ck_conv_shape *s, const float *x, const float *weight,
+                                 float *y, float *ws);
+/// Whether ck_conv2d_upsample_inference can run shape s: s is the 3x3 / pad 1 conv on the
+/// upsampled map (even h and w) and is planned to CK_CONV_WINOGRAD4 for inference.
+int ck_conv2d_upsample_fusable(const ck_conv_shape *s);
+/// y [n, cout, h, w] = conv2d(upsample_nearest_2x(x), weight) for x [n, cin, h/2, w/2], without
+/// the upsampled map, with the weight's taps rotated by 180 degrees if rot180 is set; only
+/// for shapes ck_conv2d_upsample_fusable accepts (else y is untouched and -1 is returned).
+/// The official fused upscale conv (transposed 4x4) with weight w is this with rot180 set.
+int ck_conv2d_upsample_inference(const ck_conv_shape *s, int rot180, const float *x, const float *weight,
+                                 float *y, float *ws);
 
 void ck_conv2d_forward_naive(const ck_conv_shape *s, const float *x, const float *weight, float *y);
 void ck_conv2d_input_grad_naive(const ck_conv_shape *s, const float *gy, const float *weight, float *gx);

@@ -78,9 +78,10 @@ public struct SynthesisNetwork: Sendable {
                 let const = params["\(first)/const"]
                 y = broadcast(const, to: [n] + Array(const.shape.dropFirst()))
             } else {
+                let weight = params["\(first)/weight"]
                 y = StyleGANConfig.usesFusedScale(log2Resolution: r)
-                    ? fusedUpsampleConv(x!, effectiveWeight: equalizedConvWeight(params["\(first)/weight"], gain: EqualizedLR.reluGain))
-                    : equalizedConv2d(upsampleNearest2x(x!), weight: params["\(first)/weight"], gain: EqualizedLR.reluGain, padding: 1)
+                    ? fusedUpsampleConv(x!, effectiveWeight: equalizedConvWeight(weight, gain: EqualizedLR.reluGain))
+                    : equalizedUpsampledConv3x3(x!, weight: weight, gain: EqualizedLR.reluGain)
                 y = blur(y)
             }
             y = epilogue(y, first, 2 * r - 4)

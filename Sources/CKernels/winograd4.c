@@ -1,0 +1,293 @@
+// Winograd F(4x4, 3x3) for the forward pass of inference (no gradient is ever taken of it).
+//
+// A 3x3 / stride 1 / pad 1 conv x [n, C, H, W] -> y [n, K, H, W] is split into 4x4 output
+// tiles; tile (ty, tx) reads the 6x6 patch at rows 4ty-1.., columns 4tx-1.. of the
+// zero-padded input. With Lavin's points 0, ±1, ±2:
+//   V[e][c][t] = (Bᵀ d B)[e]        input transform (e = 6x6 element, t = tile)
+//   U[e][k][c] = (G g Gᵀ)[e]        filter transform (every call)
+//   M[e]       = U[e] · V[e]        36 GEMMs [K x C] x [C x tiles]
+//   y tile     = Aᵀ m A             output transform, 4x4 block (cropped at the edges)
+// 36 multiplications per 4x4 outputs and input channel instead of 144 (F(2x2, 3x3), the
+// training path in winograd.c: 64).
+//
+// Upsampling: with `upsample` set, x is [n, C, H/2, W/2] and the conv reads it through
+// nearest-neighbour 2x upsampling (row iy of the virtual input is x's row iy/2). The
+// official fused upscale conv (a transposed 4x4 conv whose kernel is the 3x3 one w summed
+// over 2x2 shifts) is exactly this composition with w rotated by 180 degrees (`rot180`):
+// per axis, output 2i+a of the transposed conv weighs x[i-1], x[i], x[i+1] by sums of
+// taps of w in the opposite order to the correlation's. So it costs 9/4 of a plain conv's
+// multiplications per input pixel here instead of 16, and the upsampled map never exists.
+//
+// float32 accuracy: the transforms use coefficients up to 5 (Bᵀ) and 8 (Aᵀ) and 1/24 (G),
+// so rounding grows: about 1e-5 of max |ref| for 256 channels (WinogradTests prints the
+// measured error). That is far below what an 8-bit image or a latent walk can show, but
+// above the 1e-5 budget of gradients, so training keeps F(2x2, 3x3) and this path is
+// planned only for CK_CONV_INFERENCE.
+//
+// Workspace: U (36 cin cout floats) + V + M in chunks of whole tile rows (at least
+// WINO4_BUDGET / 2 floats) + per-thread row scratch.
+#include "ck_levels.h"
+#include "winograd.h"
+#include "ck_scratch.h"
+#include "ck_simd.h"
+
+#include <string.h>
+
+#ifndef WINO4_BUDGET
+#define WINO4_BUDGET ((size_t)1 << 23)   // floats for U + V + M while U fits in half of it
+#endif
+
+#ifndef WINO4_SPLIT_GEMM_MAX
+#define WINO4_SPLIT_GEMM_MAX 4e7   // multiply-adds per GEMM below which the 36 run side by side
+#endif
+
+typedef struct {
+    int n, C, K, H, W;   // y [n, K, H, W]; x [n, C, H, W], or [n, C, H/2, W/2] when up
+    int up;
+    int hin, win;        // x's plane
+    int th, tw, twp;     // tile rows / columns per image; twp = tw rounded up to CK_VW
+    long R, rc;          // tile rows over the batch, tile rows per chunk
+    size_t ldt;          // tiles per chunk (row stride of V and M)
+    size_t u, v, m, tmp; // floats of U, V, M and of one thread's scratch
+    int ls;              // scratch row stride (>= twp + 1 vector)
+} w4plan;
+
+static w4plan make_plan(const ck_conv_shape *s, int up) {
+    w4plan p;
+    memset(&p, 0, sizeof p);
+    p.n = s->n; p.C = s->cin; p.K = s->cout; p.H = s->h; p.W = s->w;
+    p.up = up;
+    p.hin = up ? s->h / 2 : s->h;
+    p.win = up ? s->w / 2 : s->w;
+    p.th = (p.H + 3) / 4;
+    p.tw = (p.W + 3) / 4;
+    p.twp = (int)ck_round_up((size_t)p.tw, CK_VW);
+    p.R = (long)p.n * p.th;
+    const size_t KC = (size_t)p.K * p.C;
+    size_t vm = WINO4_BUDGET > 36 * KC ? WINO4_BUDGET - 36 * KC : 0;
+    if (vm < WINO4_BUDGET / 2) vm = WINO4_BUDGET / 2;
+    long rc = (long)(vm / (36 * ((size_t)p.C + (size_t)p.K))) / p.tw;
+    if (rc < 1) rc = 1;
+    if (rc > p.R) rc = p.R;
+    const long nch = (p.R + rc - 1) / rc;
+    p.rc = (p.R + nch - 1) / nch;
+    p.ldt = (size_t)p.rc * p.tw;
+    p.u = ck_round_up(36 * KC, 16);
+    p.v = ck_round_up(36 * (size_t)p.C * p.ldt + 16, 16);
+    p.m = ck_round_up(36 * (size_t)p.K * p.ldt + 16, 16);
+    // Sized for the widest level (16) so the workspace does not depend on the level:
+    // input transform 6 rows x 4 phases + 36 output rows; output transform 4 x 4 rows of
+    // twp + 4 rows of 4 twp.
+    p.ls = (int)ck_round_up((size_t)p.tw, 16) + 32;
+    p.tmp = ck_round_up((size_t)(24 + 36) * p.ls, 16);
+    return p;
+}
+
+size_t ck_wino4_workspace_floats(const ck_conv_shape *s) {
+    w4plan p = make_plan(s, 0);
+    return p.u + p.v + p.m + (size_t)ck_scratch_slots() * p.tmp;
+}
+
+// MARK: - Filter transform
+
+// U[e][k][c] = (G g Gᵀ)[e] for g = weight[k][c] (weight [K][C][3][3]), with
+// G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6], [1/24, 1/12, 1/6],
+//      [1/24, -1/12, 1/6], [0, 0, 1]].
+static void g_rows(const ck_vf g0, const ck_vf g1, const ck_vf g2, ck_vf r[6]) {
+    const ck_vf s02 = g0 + g2;
+    r[0] = g0 * vf_set1(0.25f);
+    r[1] = (s02 + g1) * vf_set1(-1.0f / 6.0f);
+    r[2] = (s02 - g1) * vf_set1(-1.0f / 6.0f);
+    const ck_vf a = g0 * vf_set1(1.0f / 24.0f) + g2 * vf_set1(1.0f / 6.0f), b = g1 * vf_set1(1.0f / 12.0f);
+    r[3] = a + b;
+    r[4] = a - b;
+    r[5] = g2;
+}
+
+static void filter_transform(const w4plan *p, const float *weight, int rot180, float *U) {
+    const int C = p->C, K = p->K;
+    const size_t KC = (size_t)K * C;
+    const int cb = (C + CK_VW - 1) / CK_VW;
+    const long jobs = (long)K * cb;
+#pragma omp parallel for schedule(static)
+    for (long j = 0; j < jobs; j++) {
+        const int k = (int)(j / cb), c0 = (int)(j % cb) * CK_VW;
+        const int nc = C - c0 < CK_VW ? C - c0 : CK_VW;
+        const float *base = weight + ((size_t)k * C + c0) * 9;
+        ck_vf g[9];
+        {
+            float tmp[9][CK_VW];
+            for (int i = 0; i < 9; i++)
+                for (int l = 0; l < CK_VW; l++) tmp[i][l] = l < nc ? base[(size_t)l * 9 + (rot180 ? 8 - i : i)] : 0.0f;
+            for (int i = 0; i < 9; i++) g[i] = vf_load(tmp[i]);
+        }
+        ck_vf t[6][3];   // t = G g (6x3)
+        for (int b = 0; b < 3; b++) {
+            ck_vf r[6];
+            g_rows(g[b], g[3 + b], g[6 + b], r);
+            for (int a = 0; a < 6; a++) t[a][b] = r[a];
+        }
+        float *u = U + (size_t)k * C + c0;
+        for (int a = 0; a < 6; a++) {
+            ck_vf r[6];   // row a of t Gᵀ
+            g_rows(t[a][0], t[a][1], t[a][2], r);
+            for (int q = 0; q < 6; q++) {
+                float *dst = u + (size_t)(a * 6 + q) * KC;
+                if (nc == CK_VW) {
+                    vf_store(dst, r[q]);
+                } else {
+                    float tmp[CK_VW];
+                    vf_store(tmp, r[q]);
+                    for (int l = 0; l < nc; l++) dst[l] = tmp[l];
+                }
+            }
+        }
+    }
+}
+
+// MARK: - Input transform
+
+// Bᵀ z for z = (z0..z5): rows [4 0 -5 0 1 0], [0 -4 -4 1 1 0], [0 4 -4 -1 1 0],
+// [0 -2 -1 2 1 0], [0 2 -1 -2 1 0], [0 4 0 -5 0 1].
+static inline void bt_rows(const ck_vf z[6], ck_vf r[6]) {
+    const ck_vf four = vf_set1(4.0f), five = vf_set1(5.0f), two = vf_set1(2.0f);
+    const ck_vf s1 = z[4] - four * z[2], s2 = z[3] - four * z[1];
+    const ck_vf s3 = z[4] - z[2], s4 = two * (z[3] - z[1]);
+    r[0] = four * z[0] - five * z[2] + z[4];
+    r[1] = s1 + s2;
+    r[2] = s1 - s2;
+    r[3] = s3 + s4;
+    r[4] = s3 - s4;
+    r[5] = four * z[1] - five * z[3] + z[5];
+}
+
+// The padded input row iy (-1 <= iy <= H) of channel plane `plane`, split into 4 phases:
+// P[r][t] = padded[4t + r] = row[4t + r - 1] (zero outside 0..W-1), t = 0..twp.
+static void row_phases(const w4plan *p, const float *plane, int iy, float *P) {
+    const int ls = p->ls, W = p->W;
+    if (iy < 0 || iy >= p->H) {
+        memset(P, 0, sizeof(float) * 4 * (size_t)ls);
+        return;
+    }
+    const float *row = plane + (size_t)(p->up ? iy / 2 : iy) * p->win;
+    for (int r = 0; r < 4; r++) {
+        float *dst = P + (size_t)r * ls;
+        for (int t = 0; t <= p->twp; t++) {
+            const int ix = 4 * t + r - 1;
+            dst[t] = ix >= 0 && ix < W ? row[p->up ? ix / 2 : ix] : 0.0f;
+        }
+    }
+}
+
+// V[e][c][(r - r0) * tw + tx] = (Bᵀ d B)[e] for tile rows r in [r0, r0 + nr).
+static void input_transform(const w4plan *p, const float *x, long r0, long nr, float *V, float *scratch) {
+    const int C = p->C, th = p->th, tw = p->tw, twp = p->twp, ls = p->ls;
+    const size_t ldt = p->ldt, es = (size_t)C * ldt, plane_size = (size_t)p->hin * p->win;
+    const long jobs = (long)C * nr;
+#pragma omp parallel num_threads(ck_scratch_threads())
+    {
+        float *P = scratch + (size_t)omp_get_thread_num() * p->tmp;   // [6 rows][4 phases][ls]
+        float *out = P + 24 * (size_t)ls;                                // [36][ls]
+#pragma omp for schedule(static)
+        for (long j = 0; j < jobs; j++) {
+            const int c = (int)(j / nr);
+            const long rr = j % nr, r = r0 + rr;
+            const int b = (int)(r / th), ty = (int)(r % th);
+            const float *plane = x + ((size_t)b * C + c) * plane_size;
+            for (int i = 0; i < 6; i++) row_phases(p, plane, 4 * ty - 1 + i, P + (size_t)i * 4 * ls);
+            for (int tx = 0; tx < twp; tx += CK_VW) {
+                ck_vf w[6][6];   // w[i] = Bᵀ applied along the row of input row i
+                for (int i = 0; i < 6; i++) {
+                    const float *Pi = P + (size_t)i * 4 * ls;
+                    ck_vf z[6];
+                    for (int q = 0; q < 6; q++) z[q] = vf_load(Pi + (size_t)(q & 3) * ls + tx + (q >> 2));
+                    bt_rows(z, w[i]);
+                }
+                for (int bq = 0; bq < 6; bq++) {
+                    ck_vf z[6], v[6];
+                    for (int i = 0; i < 6; i++) z[i] = w[i][bq];
+                    bt_rows(z, v);
+                    for (int a = 0; a < 6; a++) vf_store(out + (size_t)(a * 6 + bq) * ls + tx, v[a]);
+                }
+            }
+            float *dst = V + (size_t)c * ldt + (size_t)rr * tw;
+            for (int e = 0; e < 36; e++) memcpy(dst + (size_t)e * es, out + (size_t)e * ls, sizeof(float) * tw);
+        }
+    }
+}
+
+// MARK: - Output transform
+
+// Aᵀ m for m = (m0..m5): rows [1 1 1 1 1 0], [0 1 -1 2 -2 0], [0 1 1 4 4 0], [0 1 -1 8 -8 1].
+static inline void at_rows(const ck_vf m[6], ck_vf o[4]) {
+    const ck_vf a = m[1] + m[2], b = m[1] - m[2], c = m[3] + m[4], d = m[3] - m[4];
+    o[0] = m[0] + a + c;
+    o[1] = b + vf_set1(2.0f) * d;
+    o[2] = a + vf_set1(4.0f) * c;
+    o[3] = b + vf_set1(8.0f) * d + m[5];
+}
+
+// y[b][k][4ty + i][4tx + j] = (Aᵀ m A)[i][j], m = M[.][k][tile], cropped to H x W.
+static void output_transform(const w4plan *p, const float *M, long r0, long nr, float *y, float *scratch) {
+    const int K = p->K, H = p->H, W = p->W, th = p->th, tw = p->tw, twp = p->twp, ls = p->ls;
+    const size_t ldt = p->ldt, es = (size_t)K * ldt;
+    const long jobs = (long)K * nr;
+#pragma omp parallel num_threads(ck_scratch_threads())
+    {
+        float *cols = scratch + (size_t)omp_get_thread_num() * p->tmp;   // [4 rows][4 columns][ls]
+        float *rows = cols + 16 * (size_t)ls;                              // [4][4 ls]
+#pragma omp for schedule(static)
+        for (long j = 0; j < jobs; j++) {
+            const int k = (int)(j / nr);
+            const long rr = j % nr, r = r0 + rr;
+            const int b = (int)(r / th), ty = (int)(r % th);
+            const float *src = M + (size_t)k * ldt + (size_t)rr * tw;
+            for (int tx = 0; tx < twp; tx += CK_VW) {
+                ck_vf s[4][6];   // s = Aᵀ m (4x6)
+                for (int q = 0; q < 6; q++) {
+                    ck_vf m[6], o[4];
+                    for (int a = 0; a < 6; a++) m[a] = vf_load(src + (size_t)(a * 6 + q) * es + tx);
+                    at_rows(m, o);
+                    for (int i = 0; i < 4; i++) s[i][q] = o[i];
+                }
+                for (int i = 0; i < 4; i++) {
+                    ck_vf o[4];
+                    at_rows(s[i], o);
+                    for (int q = 0; q < 4; q++) vf_store(cols + (size_t)(i * 4 + q) * ls + tx, o[q]);
+                }
+            }
+            const int ni = H - 4 * ty < 4 ? H - 4 * ty : 4;
+            float *plane = y + ((size_t)b * K + k) * H * W;
+            for (int i = 0; i < ni; i++) {
+                float *row = rows + (size_t)i * 4 * ls;
+                const float *c0 = cols + (size_t)(i * 4) * ls;
+                for (int t = 0; t < tw; t++)
+                    for (int q = 0; q < 4; q++) row[4 * t + q] = c0[(size_t)q * ls + t];
+                memcpy(plane + (size_t)(4 * ty + i) * W, row, sizeof(float) * W);
+            }
+        }
+    }
+}
+
+// MARK: - Driver
+
+void ck_wino4_forward(const ck_conv_shape *s, int upsample, int rot180, const float *x, const float *weight, float *y,
+                      float *ws) {
+    w4plan p = make_plan(s, upsample);
+    float *U = ws, *V = U + p.u, *M = V + p.v, *scratch = M + p.m;
+    const int C = p.C, K = p.K;
+    const size_t ldt = p.ldt;
+    filter_transform(&p, weight, rot180, U);
+    for (long r0 = 0; r0 < p.R; r0 += p.rc) {
+        const long nr = r0 + p.rc <= p.R ? p.rc : p.R - r0;
+        const int nt = (int)(nr * p.tw);
+        input_transform(&p, x, r0, nr, V, scratch);
+        // Small GEMMs run side by side, one per thread (see wino_conv in winograd.c).
+        const int split = (double)K * C * nt < WINO4_SPLIT_GEMM_MAX;
+#pragma omp parallel for schedule(static) if (split)
+        for (int e = 0; e < 36; e++)
+            ck_sgemm(0, 0, K, nt, C, 1.0f, U + (size_t)e * K * C, C, V + (size_t)e * C * ldt, (int)ldt, 0.0f,
+                     M + (size_t)e * K * ldt, (int)ldt);
+        output_transform(&p, M, r0, nr, y, scratch);
+    }
+}
