@@ -22,8 +22,9 @@
 // float32 accuracy: the F(2x2,3x3) transforms only use coefficients 0, ±1, ±1/2, so the
 // rounding error is close to that of the direct sum: measured max error 3e-7..9e-7 of
 // max |ref| against the float64-accumulated naive kernels on 64..512 channels, all three
-// passes (WinogradTests). F(4x4,3x3) (points 0, ±1, ±2) was measured at ~1.1e-5 of max
-// |ref| for 256 channels in a float32 simulation, over the 1e-5 budget, so it is not used.
+// passes (WinogradTests). F(4x4,3x3) (points 0, ±1, ±2) measures ~1.1e-5 of max |ref| for
+// 256 channels, over the 1e-5 budget of gradients, so training stays here and F(4x4,3x3)
+// serves inference only (winograd4.c).
 //
 // Workspace (ck_conv2d_workspace_floats): U (16 cin cout floats: 4 MB at 256 channels,
 // 16 MB at 512) + V + M (the rest of WINO_BUDGET, at least half of it) + per-thread row

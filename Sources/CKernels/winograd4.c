@@ -195,6 +195,11 @@ static void input_transform(const w4plan *p, const float *x, long r0, long nr, f
             const int b = (int)(r / th), ty = (int)(r % th);
             const float *plane = x + ((size_t)b * C + c) * plane_size;
             for (int i = 0; i < 6; i++) row_phases(p, plane, 4 * ty - 1 + i, P + (size_t)i * 4 * ls);
+            // Whole vectors per tile row (twp == tw): store straight into V, else through `out`.
+            float *dst = V + (size_t)c * ldt + (size_t)rr * tw;
+            const int direct = twp == tw;
+            float *o = direct ? dst : out;
+            const size_t os = direct ? es : (size_t)ls;
             for (int tx = 0; tx < twp; tx += CK_VW) {
                 ck_vf w[6][6];   // w[i] = Bᵀ applied along the row of input row i
                 for (int i = 0; i < 6; i++) {
@@ -207,11 +212,11 @@ static void input_transform(const w4plan *p, const float *x, long r0, long nr, f
                     ck_vf z[6], v[6];
                     for (int i = 0; i < 6; i++) z[i] = w[i][bq];
                     bt_rows(z, v);
-                    for (int a = 0; a < 6; a++) vf_store(out + (size_t)(a * 6 + bq) * ls + tx, v[a]);
+                    for (int a = 0; a < 6; a++) vf_store(o + (size_t)(a * 6 + bq) * os + tx, v[a]);
                 }
             }
-            float *dst = V + (size_t)c * ldt + (size_t)rr * tw;
-            for (int e = 0; e < 36; e++) memcpy(dst + (size_t)e * es, out + (size_t)e * ls, sizeof(float) * tw);
+            if (!direct)
+                for (int e = 0; e < 36; e++) memcpy(dst + (size_t)e * es, out + (size_t)e * ls, sizeof(float) * tw);
         }
     }
 }
@@ -259,11 +264,13 @@ static void output_transform(const w4plan *p, const float *M, long r0, long nr, 
             const int ni = H - 4 * ty < 4 ? H - 4 * ty : 4;
             float *plane = y + ((size_t)b * K + k) * H * W;
             for (int i = 0; i < ni; i++) {
-                float *row = rows + (size_t)i * 4 * ls;
+                // Interleave the 4 columns of each tile; straight into y when the row holds whole tiles.
+                float *out = plane + (size_t)(4 * ty + i) * W;
+                float *row = W == 4 * tw ? out : rows + (size_t)i * 4 * ls;
                 const float *c0 = cols + (size_t)(i * 4) * ls;
                 for (int t = 0; t < tw; t++)
                     for (int q = 0; q < 4; q++) row[4 * t + q] = c0[(size_t)q * ls + t];
-                memcpy(plane + (size_t)(4 * ty + i) * W, row, sizeof(float) * W);
+                if (row != out) memcpy(out, row, sizeof(float) * W);
             }
         }
     }
