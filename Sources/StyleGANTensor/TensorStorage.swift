@@ -6,13 +6,15 @@ import Foundation
 final class TensorStorage: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
+    /// Floats the buffer really holds (>= count: the pool may hand out a larger free one).
+    private let capacity: Int
     /// For a slice: the storage whose memory this is (kept alive; nothing is freed).
     private let base: TensorStorage?
 
     /// Uninitialised storage for `count` floats.
     init(count: Int) {
         self.count = count
-        self.pointer = BufferPool.shared.take(count: count)
+        (self.pointer, self.capacity) = BufferPool.shared.take(count: count)
         self.base = nil
     }
 
@@ -21,13 +23,20 @@ final class TensorStorage: @unchecked Sendable {
         precondition(offset >= 0 && offset + count <= base.count, "storage slice \(offset)..<\(offset + count) outside \(base.count) floats")
         self.pointer = base.pointer + offset
         self.count = count
+        self.capacity = count
         self.base = base
     }
 
-    deinit { if base == nil { BufferPool.shared.give(pointer, count: count) } }
+    deinit { if base == nil { BufferPool.shared.give(pointer, capacity: capacity) } }
 }
 
-/// A bounded free list of float buffers keyed by element count.
+/// A bounded free list of float buffers keyed by element count. A request without a free
+/// buffer of its exact size takes the smallest free one of up to `fitRatio` times its size
+/// before allocating: the first pass of a network (every size new) then reuses the
+/// memory of layers already done instead of touching fresh pages, which the kernel must
+/// zero (and a VM's host may have to back) one by one. Measured with `generate` on an
+/// official 256² model: peak resident 440 -> 377 MB for one batch, 410 MB for 8 batches
+/// (a larger buffer taken for a smaller tensor can leave a later exact request to allocate).
 public final class BufferPool: @unchecked Sendable {
     static let shared = BufferPool()
 
@@ -39,26 +48,31 @@ public final class BufferPool: @unchecked Sendable {
     private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
     private var heldBytes = 0
     private let lock = NSLock()
+    static let fitRatio = 4
 
-    func take(count: Int) -> UnsafeMutablePointer<Float> {
+    /// A buffer of at least `count` floats and its real capacity.
+    func take(count: Int) -> (UnsafeMutablePointer<Float>, capacity: Int) {
         let n = max(count, 1)
         lock.lock()
-        if var list = free[n], let p = list.popLast() {
-            free[n] = list
-            heldBytes -= n * 4
+        let fit = free[n]?.isEmpty == false ? n
+            : free.keys.filter { $0 > n && $0 / Self.fitRatio <= n && free[$0]?.isEmpty == false }.min()
+        if let size = fit, var list = free[size], let p = list.popLast() {
+            free[size] = list.isEmpty ? nil : list
+            heldBytes -= size * 4
             lock.unlock()
-            return p
+            return (p, size)
         }
         lock.unlock()
         var raw: UnsafeMutableRawPointer?
         guard posix_memalign(&raw, 64, n * MemoryLayout<Float>.stride) == 0, let raw else {
             fatalError("out of memory allocating \(n) floats")
         }
-        return raw.bindMemory(to: Float.self, capacity: n)
+        return (raw.bindMemory(to: Float.self, capacity: n), n)
     }
 
-    func give(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        let n = max(count, 1)
+    /// Returns a buffer `take` handed out, with the capacity it reported.
+    func give(_ p: UnsafeMutablePointer<Float>, capacity: Int) {
+        let n = max(capacity, 1)
         lock.lock()
         if heldBytes + n * 4 <= capacityBytes {
             free[n, default: []].append(p)
