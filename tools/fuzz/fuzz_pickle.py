@@ -42,7 +42,9 @@ if atheris is not None:
 else:
     import convert_official_pickle as conv
 
-SCRATCH = tempfile.mkdtemp(prefix="stylegan-fuzz-pickle-")
+# Inside run.sh's scratch directory when there is one: libFuzzer ends an atheris run with
+# exit(), which skips main's `finally`, and run.sh removes its directory on exit.
+SCRATCH = tempfile.mkdtemp(prefix="stylegan-fuzz-pickle-", dir=os.environ.get("STYLEGAN_FUZZ_SCRATCH"))
 SOURCE = os.path.join(SCRATCH, "input.pkl")
 OUT_DIR = os.path.join(SCRATCH, "out")
 os.mkdir(OUT_DIR)
