@@ -90,7 +90,7 @@ func runConvSuite(gemmGflops: Double) -> Int {
         let yCount = c.batch * c.cout * Int(s.ho) * Int(s.wo)
         let wCount = c.cout * c.cin * c.k * c.k
         let x = randomBuffer(xCount, seed: 3), w = randomBuffer(wCount, seed: 4), y = randomBuffer(yCount, seed: 5)
-        let ws = emptyBuffer(Int(ck_conv2d_workspace_floats(&s)))
+        let ws = emptyBuffer(Int(max(ck_conv2d_workspace_floats(&s), ck_conv2d_inference_workspace_floats(&s))))
         let flops = 2.0 * Double(yCount) * Double(c.cin * c.k * c.k)
         let t: Double
         switch c.pass {

@@ -67,7 +67,7 @@ static void check_conv(int n, int cin, int h, int w, int cout, int k, int st, in
     ck_conv2d_forward_naive(&s, x, wt, yr);
     ck_conv2d_input_grad_naive(&s, g, wt, gxr);
     ck_conv2d_weight_grad_naive(&s, x, g, gwr);
-    const size_t wsn = ck_conv2d_workspace_floats(&s);
+    const size_t wsn = ck_conv2d_workspace_floats(&s), wsi = ck_conv2d_inference_workspace_floats(&s);
     char what[200];
     for (int li = 0; li < 3; li++) {
         if (ck_kernels_set_level(levels[li]) != 0) continue;
@@ -87,13 +87,15 @@ static void check_conv(int n, int cin, int h, int w, int cout, int k, int st, in
         snprintf(what, sizeof what, "conv n%d %d->%d %dx%d k%d s%d p%d weight grad (%s)", n, cin, cout, h, w, k, st, pad,
                  ck_conv_path_name(ck_conv_plan(&s, CK_CONV_WEIGHT_GRAD)));
         e = rel_err(gw, gwr, nw); expect(e < 1e-4, what, ln, e);
-        ck_conv2d_forward_inference(&s, x, wt, y, ws);
+        snprintf(what, sizeof what, "conv n%d %d->%d %dx%d k%d s%d p%d workspace", n, cin, cout, h, w, k, st, pad);
+        expect(guard_ok(ws, wsn), what, ln, 0);
+        float *wi = guarded_ws(wsi);
+        ck_conv2d_forward_inference(&s, x, wt, y, wi);
         snprintf(what, sizeof what, "conv n%d %d->%d %dx%d k%d s%d p%d inference (%s)", n, cin, cout, h, w, k, st, pad,
                  ck_conv_path_name(ck_conv_plan(&s, CK_CONV_INFERENCE)));
         e = rel_err(y, yr, ny); expect(e < 1e-4, what, ln, e);
-        snprintf(what, sizeof what, "conv n%d %d->%d %dx%d k%d s%d p%d workspace", n, cin, cout, h, w, k, st, pad);
-        expect(guard_ok(ws, wsn), what, ln, 0);
-        free(ws); free(y); free(gx); free(gw);
+        expect(guard_ok(wi, wsi), what, ln, 0);
+        free(ws); free(wi); free(y); free(gx); free(gw);
     }
     free(x); free(wt); free(g); free(yr); free(gxr); free(gwr);
 }
@@ -112,7 +114,7 @@ static void check_upsample_inference(int n, int cin, int h, int w, int cout, int
             for (int j = 0; j < w; j++) up[(p * h + i) * w + j] = x[(p * (h / 2) + i / 2) * (w / 2) + j / 2];
     for (size_t q = 0; q < nw; q++) wr[q] = rot ? wt[q / 9 * 9 + 8 - q % 9] : wt[q];
     ck_conv2d_forward_naive(&s, up, wr, yr);
-    const size_t wsn = ck_conv2d_workspace_floats(&s);
+    const size_t wsn = ck_conv2d_inference_workspace_floats(&s);
     char what[200];
     snprintf(what, sizeof what, "upsampled conv n%d %d->%d %dx%d rot %d", n, cin, cout, h, w, rot);
     for (int li = 0; li < 3; li++) {

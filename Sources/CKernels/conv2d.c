@@ -181,12 +181,16 @@ static size_t pass_workspace_floats(const ck_conv_shape *s, ck_conv_pass pass) {
 
 size_t ck_conv2d_workspace_floats(const ck_conv_shape *s) {
     size_t need = 0;
-    const ck_conv_pass passes[4] = {CK_CONV_FORWARD, CK_CONV_INPUT_GRAD, CK_CONV_WEIGHT_GRAD, CK_CONV_INFERENCE};
-    for (int i = 0; i < 4; i++) {
+    const ck_conv_pass passes[3] = {CK_CONV_FORWARD, CK_CONV_INPUT_GRAD, CK_CONV_WEIGHT_GRAD};
+    for (int i = 0; i < 3; i++) {
         const size_t v = pass_workspace_floats(s, passes[i]);
         if (v > need) need = v;
     }
     return need;
+}
+
+size_t ck_conv2d_inference_workspace_floats(const ck_conv_shape *s) {
+    return pass_workspace_floats(s, CK_CONV_INFERENCE);
 }
 
 // MARK: - Passes

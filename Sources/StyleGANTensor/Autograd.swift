@@ -54,10 +54,9 @@ public func gradients(of output: Tensor, withRespectTo inputs: [Tensor], seed: T
     } else {
         precondition(output.count == 1, "gradients: output of shape \(output.shape) is not a scalar; pass a seed")
     }
-    if !createGraph {
-        return withoutGradients { backpropagate(output, inputs, seed) }
+    return withTrainingKernels {
+        createGraph ? backpropagate(output, inputs, seed) : withoutGradients { backpropagate(output, inputs, seed) }
     }
-    return backpropagate(output, inputs, seed)
 }
 
 private func backpropagate(_ output: Tensor, _ inputs: [Tensor], _ seed: Tensor?) -> [Tensor] {

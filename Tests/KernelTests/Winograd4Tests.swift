@@ -59,7 +59,7 @@ final class Winograd4Tests: XCTestCase {
         }
         var worst: Float = 0
         forEachKernelLevel { level in
-            var ws = GuardedWorkspace(size: Int(ck_conv2d_workspace_floats(&s)))
+            var ws = GuardedWorkspace(size: Int(ck_conv2d_inference_workspace_floats(&s)))
             var y = [Float](repeating: .nan, count: n * cout * plane)
             ws.buffer.withUnsafeMutableBufferPointer {
                 if upsample {

@@ -15,15 +15,32 @@ final class InferencePathTests: XCTestCase {
         let d = withoutGradients { g.dlatents(from: g.map(Tensor.randomNormal([2, c.latentSize], seed: 5))) }
 
         // The blocks at 64² (upsample + conv) and 128² (fused transposed conv in training)
-        // take the fused inference kernel; recording never does.
+        // take the fused inference kernel inside `inferring` only.
         for (input, weight) in [([2, 64, 32, 32], [64, 64, 3, 3]), ([2, 64, 64, 64], [32, 64, 3, 3])] {
-            XCTAssertTrue(withoutGradients { upsampledConv3x3IsFused(input: input, weight: weight) }, "\(input)")
+            XCTAssertTrue(inferring { upsampledConv3x3IsFused(input: input, weight: weight) }, "\(input)")
+            XCTAssertFalse(withoutGradients { upsampledConv3x3IsFused(input: input, weight: weight) }, "\(input) no-grad")
             XCTAssertFalse(upsampledConv3x3IsFused(input: input, weight: weight), "\(input) recording")
         }
 
         let recorded = g.synthesize(d)
-        let inferred = withoutGradients { g.synthesize(d) }
+        let inferred = inferring { g.synthesize(d) }
         assertClose(inferred, recorded, relative: 1e-4, "inference vs training kernels")
-        XCTAssertNotEqual(inferred.scalars, recorded.scalars, "the inference kernels did not run")
+        XCTAssertTrue(inferred.scalars != recorded.scalars, "the inference kernels did not run")
+        XCTAssertTrue(g.render(d).scalars == inferred.scalars, "render runs the inference kernels")
+    }
+
+    /// Backpropagation runs the training kernels even when called inside `inferring` (the
+    /// R1 term's second-order pass goes through conv2d without recording).
+    func testBackpropagationKeepsTrainingKernels() {
+        let w = Tensor.randomNormal([64, 64, 3, 3], seed: 1, scale: 0.05)
+        let g = Tensor.randomNormal([8, 64, 16, 16], seed: 2).requiringGrad()
+        let h = Tensor.randomNormal([8, 64, 16, 16], seed: 3)
+        let training = conv2d(h, w, padding: 1).scalars
+        XCTAssertTrue(inferring { conv2d(h, w, padding: 1) }.scalars != training, "the shape takes winograd4")
+        XCTAssertTrue(withoutGradients { conv2d(h, w, padding: 1) }.scalars == training, "no-grad keeps the training kernels")
+        let gx = convTranspose2d(g, w, stride: 1, padding: 1)   // a recorded node, as in R1
+        XCTAssertTrue(gradients(of: gx, withRespectTo: [g], seed: h)[0].scalars == training, "backpropagation")
+        XCTAssertTrue(inferring { gradients(of: gx, withRespectTo: [g], seed: h)[0].scalars } == training,
+                      "backpropagation inside inferring")
     }
 }

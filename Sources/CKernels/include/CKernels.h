@@ -166,8 +166,12 @@ ck_conv_path ck_conv_plan(const ck_conv_shape *s, ck_conv_pass pass);
 /// "zero", "winograd", "direct", "small-gemm", "gemm-grouped", "gemm-1x1", "gemm-chunked", "winograd4".
 const char *ck_conv_path_name(ck_conv_path path);
 
-/// Scratch floats needed by the conv kernels below (every pass) for shape s.
+/// Scratch floats needed by the three training passes below (forward, input grad, weight
+/// grad) for shape s.
 size_t ck_conv2d_workspace_floats(const ck_conv_shape *s);
+/// Scratch floats needed by ck_conv2d_forward_inference and ck_conv2d_upsample_inference
+/// for shape s (F(4x4, 3x3) holds 36 instead of 16 transformed filter copies).
+size_t ck_conv2d_inference_workspace_floats(const ck_conv_shape *s);
 
 /// y = conv2d(x, weight). Overwrites y.
 void ck_conv2d_forward(const ck_conv_shape *s, const float *x, const float *weight,

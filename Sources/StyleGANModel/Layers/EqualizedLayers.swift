@@ -85,7 +85,7 @@ public func fusedResamplingKernel(_ w: Tensor) -> Tensor {
 /// Fused nearest 2× upsampling + 3×3 conv (G, output ≥ 128 px): a stride-2 transposed
 /// conv with the 4×4 kernel; effective weight [out, in, 3, 3] → x [N, in, H, W] →
 /// [N, out, 2H, 2W]. No 1/4 factor (the official `upscale2d_conv2d`). It equals nearest
-/// upsampling + a 3×3 conv with w rotated by 180°, which is what runs without gradients
+/// upsampling + a 3×3 conv with w rotated by 180°, which is what runs inside `inferring`
 /// where the inference kernels take the shape (F(4×4, 3×3), 9/4 of the MACs per input
 /// pixel instead of 16).
 public func fusedUpsampleConv(_ x: Tensor, effectiveWeight w: Tensor) -> Tensor {

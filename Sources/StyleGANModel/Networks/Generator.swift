@@ -136,7 +136,7 @@ public final class Generator: @unchecked Sendable {
     /// below full detail the native output is pixel-replicated to full size, as the
     /// official G's output always is.
     public func render(_ dlatents: Tensor, noise: NoiseMode = .constant) -> Tensor {
-        withoutGradients {
+        inferring {
             var images = synthesize(dlatents, noise: noise)
             while images.shape[2] < config.resolution { images = upsampleNearest2x(images) }
             return images
@@ -145,7 +145,7 @@ public final class Generator: @unchecked Sendable {
 
     /// z → images [N, C, resolution, resolution] with truncation (ψ, cutoff), without recording.
     public func generate(_ z: Tensor, psi: Float = 1, cutoff: Int? = nil, noise: NoiseMode = .constant) -> Tensor {
-        withoutGradients { render(dlatents(from: map(z), psi: psi, cutoff: cutoff), noise: noise) }
+        inferring { render(dlatents(from: map(z), psi: psi, cutoff: cutoff), noise: noise) }
     }
 
     /// Latent vector of a seed: `np.random.RandomState(seed).randn(latentSize)`, as the

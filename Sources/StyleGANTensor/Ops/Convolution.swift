@@ -27,6 +27,12 @@ struct ConvGeometry {
         var s = shape
         return Workspace.pointer(floats: ck_conv2d_workspace_floats(&s))
     }
+
+    /// Scratch for the inference pass (its F(4x4, 3x3) buffers are larger than training's).
+    var inferenceWorkspace: UnsafeMutablePointer<Float> {
+        var s = shape
+        return Workspace.pointer(floats: ck_conv2d_inference_workspace_floats(&s))
+    }
 }
 
 /// 2-D cross-correlation (PyTorch's conv2d), zero padding, no bias.
@@ -35,16 +41,16 @@ public func conv2d(_ x: Tensor, _ weight: Tensor, stride: Int = 1, padding: Int 
     conv2d(x, weight, ConvGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding, op: "conv2d"))
 }
 
-/// Without gradients (`withoutGradients`) the forward runs the inference plan: F(4x4, 3x3)
-/// Winograd for the 3x3 shapes where it pays (float32 error ~1e-5 of max |y| instead of
-/// ~1e-6; training's recorded forward keeps F(2x2, 3x3), see winograd4.c).
+/// Inside `inferring` the forward runs the inference plan: F(4x4, 3x3) Winograd for the 3x3
+/// shapes where it pays (float32 error ~1e-5 of max |y| instead of ~1e-6; training keeps
+/// F(2x2, 3x3), see winograd4.c).
 func conv2d(_ x: Tensor, _ weight: Tensor, _ geo: ConvGeometry) -> Tensor {
     let y = Tensor(uninitializedShape: geo.outputShape)
     var s = geo.shape
-    if GradMode.isEnabled {
-        ck_conv2d_forward(&s, x.data, weight.data, y.data, geo.workspace)
+    if GradMode.usesInferenceKernels {
+        ck_conv2d_forward_inference(&s, x.data, weight.data, y.data, geo.inferenceWorkspace)
     } else {
-        ck_conv2d_forward_inference(&s, x.data, weight.data, y.data, geo.workspace)
+        ck_conv2d_forward(&s, x.data, weight.data, y.data, geo.workspace)
     }
     return recorded(y, op: "conv2d", inputs: [x, weight]) { g, needs in
         [needs[0] ? convTranspose2d(g, weight, geo) : nil,
@@ -53,7 +59,7 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ geo: ConvGeometry) -> Tensor {
 }
 
 /// conv2d(upsampleNearest2x(x), weight, padding: 1) for a 3x3 weight [Cout, Cin, 3, 3];
-/// x [N, Cin, H, W] → [N, Cout, 2H, 2W]. Without gradients, for the shapes the kernels plan
+/// x [N, Cin, H, W] → [N, Cout, 2H, 2W]. Inside `inferring`, for the shapes the kernels plan
 /// to F(4x4, 3x3), the conv reads x through the upsampling and the 4x larger map never
 /// exists (`upsampledConv3x3IsFused`); otherwise it is exactly those two ops.
 public func upsampledConv3x3(_ x: Tensor, _ weight: Tensor) -> Tensor {
@@ -62,25 +68,25 @@ public func upsampledConv3x3(_ x: Tensor, _ weight: Tensor) -> Tensor {
 
 /// The fused inference kernel of `upsampledConv3x3`, with the weight's taps rotated by 180°
 /// when `rotated` (the form the official transposed up-conv takes); nil where the kernels
-/// do not take the shape, and always while gradients are recorded.
+/// do not take the shape, and always outside `inferring`.
 public func upsampledConv3x3Inference(_ x: Tensor, _ weight: Tensor, rotated: Bool = false) -> Tensor? {
     guard let geo = fusedUpsampledGeometry(input: x.shape, weight: weight.shape) else { return nil }
     let y = Tensor(uninitializedShape: geo.outputShape)
     var s = geo.shape
-    let status = ck_conv2d_upsample_inference(&s, rotated ? 1 : 0, x.data, weight.data, y.data, geo.workspace)
+    let status = ck_conv2d_upsample_inference(&s, rotated ? 1 : 0, x.data, weight.data, y.data, geo.inferenceWorkspace)
     precondition(status == 0, "upsampledConv3x3: kernel refused a shape it planned")
     return y
 }
 
 /// Whether `upsampledConv3x3` skips the upsampled map for an input and weight of these
-/// shapes (only without gradients).
+/// shapes (only inside `inferring`).
 public func upsampledConv3x3IsFused(input: [Int], weight: [Int]) -> Bool {
     fusedUpsampledGeometry(input: input, weight: weight) != nil
 }
 
 /// The conv on the upsampled map, when the fused inference kernel takes it.
 private func fusedUpsampledGeometry(input x: [Int], weight w: [Int]) -> ConvGeometry? {
-    guard !GradMode.isEnabled, x.count == 4, w.count == 4, w[2] == 3, w[3] == 3, x[1] == w[1] else { return nil }
+    guard GradMode.usesInferenceKernels, x.count == 4, w.count == 4, w[2] == 3, w[3] == 3, x[1] == w[1] else { return nil }
     let geo = ConvGeometry(input: [x[0], x[1], 2 * x[2], 2 * x[3]], weight: w, stride: 1, padding: 1, op: "upsampledConv3x3")
     var s = geo.shape
     return ck_conv2d_upsample_fusable(&s) != 0 ? geo : nil
