@@ -28,6 +28,16 @@ static inline ck_vf vf_set1(float s) { return (ck_vf){0} + s; }
 #define vf_mul(a, b) ((a) * (b))
 /// a * b + c (one FMA instruction where the level has FMA).
 #define vf_fma(a, b, c) ((a) * (b) + (c))
+/// Stores the first n (<= CK_VW) lanes of v.
+static inline void vf_store_n(float *p, ck_vf v, int n) {
+    if (n == CK_VW) {
+        vf_store(p, v);
+    } else {
+        float tmp[CK_VW];
+        vf_store(tmp, v);
+        for (int l = 0; l < n; l++) p[l] = tmp[l];
+    }
+}
 
 // Lane permutations: evens / odds of the 2*CK_VW lanes of (a, b); and interleaving the
 // low / high halves of a and b (a0 b0 a1 b1 ...).

@@ -147,16 +147,7 @@ static void filter_transform(const wplan *p, const float *weight, int flip, floa
             r[1] = vf_mul(half, vf_add(s02, t1));
             r[2] = vf_mul(half, vf_sub(s02, t1));
             r[3] = t2;
-            for (int q = 0; q < 4; q++) {
-                float *dst = u + (size_t)(a * 4 + q) * KC;
-                if (nc == CK_VW) {
-                    vf_store(dst, r[q]);
-                } else {
-                    float tmp[CK_VW];
-                    vf_store(tmp, r[q]);
-                    for (int l = 0; l < nc; l++) dst[l] = tmp[l];
-                }
-            }
+            for (int q = 0; q < 4; q++) vf_store_n(u + (size_t)(a * 4 + q) * KC, r[q], nc);
         }
     }
 }

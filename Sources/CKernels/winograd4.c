@@ -131,16 +131,7 @@ static void filter_transform(const w4plan *p, const float *weight, int rot180, f
         for (int a = 0; a < 6; a++) {
             ck_vf r[6];   // row a of t Gᵀ
             g_rows(t[a][0], t[a][1], t[a][2], r);
-            for (int q = 0; q < 6; q++) {
-                float *dst = u + (size_t)(a * 6 + q) * KC;
-                if (nc == CK_VW) {
-                    vf_store(dst, r[q]);
-                } else {
-                    float tmp[CK_VW];
-                    vf_store(tmp, r[q]);
-                    for (int l = 0; l < nc; l++) dst[l] = tmp[l];
-                }
-            }
+            for (int q = 0; q < 6; q++) vf_store_n(u + (size_t)(a * 6 + q) * KC, r[q], nc);
         }
     }
 }
