@@ -131,7 +131,7 @@ ck_conv_path ck_conv_plan(const ck_conv_shape *s, ck_conv_pass pass) {
     if (winograd_pays(s, pass)) return CK_CONV_WINOGRAD;
     switch (pass) {
     case CK_CONV_FORWARD:
-    case CK_CONV_INFERENCE:
+    case CK_CONV_INFERENCE:   // not reached: turned into CK_CONV_FORWARD above
         if (direct_forward_pays(s)) return CK_CONV_DIRECT;
         if (small_gemm_pays(s)) return CK_CONV_SMALL_GEMM;
         break;

@@ -54,8 +54,8 @@ public final class BufferPool: @unchecked Sendable {
     func take(count: Int) -> (UnsafeMutablePointer<Float>, capacity: Int) {
         let n = max(count, 1)
         lock.lock()
-        let fit = free[n]?.isEmpty == false ? n
-            : free.keys.filter { $0 > n && $0 / Self.fitRatio <= n && free[$0]?.isEmpty == false }.min()
+        // Lists are never left empty (popping the last one removes the key).
+        let fit = free[n] != nil ? n : free.keys.filter { $0 > n && $0 <= n * Self.fitRatio }.min()
         if let size = fit, var list = free[size], let p = list.popLast() {
             free[size] = list.isEmpty ? nil : list
             heldBytes -= size * 4
