@@ -10,6 +10,9 @@ enum Pass: String {
     /// The inference forward (F(4x4, 3x3) where planned); `upinf` reads x through nearest 2x
     /// upsampling (the shape is the conv on the upsampled map; MACs counted on it).
     case inference = "inf", upsampledInference = "upinf"
+    /// `inf` / `upinf` with the transformed filter kept by the caller (`FrozenWeights`:
+    /// `serve`, several batches of `generate`), transformed once outside the timing.
+    case keptInference = "infk", keptUpsampledInference = "upinfk"
 
     var ck: ck_conv_pass {
         switch self {
@@ -17,6 +20,7 @@ enum Pass: String {
         case .inputGrad: CK_CONV_INPUT_GRAD
         case .weightGrad: CK_CONV_WEIGHT_GRAD
         case .inference, .upsampledInference: CK_CONV_INFERENCE
+        case .keptInference, .keptUpsampledInference: CK_CONV_INFERENCE_KEPT
         }
     }
 }
@@ -67,6 +71,14 @@ func runConvSuite(gemmGflops: Double) -> Int {
             cases.append(ConvCase(cin: cin, cout: cout, size: size, batch: batch, k: 3, stride: 1, pad: 1, pass: pass, target: nil))
         }
     }
+    // Informational: the batch-1 layers below 32 tiles (the bundled model in `serve`, the
+    // official 512-channel layers at 8² and 16²), with and without a kept filter.
+    for (c, size) in [(128, 8), (128, 16), (256, 8), (256, 16), (512, 8), (512, 16)] {
+        for pass in [Pass.inference, .keptInference] {
+            cases.append(ConvCase(cin: c, cout: c, size: size, batch: 1, k: 3, stride: 1, pad: 1, pass: pass, target: nil))
+        }
+        cases.append(ConvCase(cin: c, cout: c, size: size, batch: 1, k: 3, stride: 1, pad: 1, pass: .keptUpsampledInference, target: nil))
+    }
     // Informational: the discriminator's fused 4x4 stride-2 downscale conv.
     cases.append(ConvCase(cin: 32, cout: 64, size: 256, batch: 8, k: 4, stride: 2, pad: 1, pass: .forward, target: nil))
     cases.append(ConvCase(cin: 32, cout: 64, size: 256, batch: 8, k: 4, stride: 2, pad: 1, pass: .inputGrad, target: nil))
@@ -97,10 +109,21 @@ func runConvSuite(gemmGflops: Double) -> Int {
         case .forward: t = bestTime(flops: flops) { ck_conv2d_forward(&s, x, w, y, ws) }
         case .inputGrad: t = bestTime(flops: flops) { ck_conv2d_input_grad(&s, y, w, x, ws) }
         case .weightGrad: t = bestTime(flops: flops) { ck_conv2d_weight_grad(&s, x, y, w, ws) }
-        case .inference: t = bestTime(flops: flops) { ck_conv2d_forward_inference(&s, x, w, y, ws) }
+        case .inference: t = bestTime(flops: flops) { ck_conv2d_forward_inference(&s, x, w, nil, y, ws) }
         case .upsampledInference:
-            precondition(ck_conv2d_upsample_fusable(&s) != 0, "upinf \(shape) b\(c.batch): not fusable")
-            t = bestTime(flops: flops) { _ = ck_conv2d_upsample_inference(&s, 0, x, w, y, ws) }
+            precondition(ck_conv2d_upsample_fusable(&s, 0) != 0, "upinf \(shape) b\(c.batch): not fusable")
+            t = bestTime(flops: flops) { _ = ck_conv2d_upsample_inference(&s, 0, x, w, nil, y, ws) }
+        case .keptInference, .keptUpsampledInference:
+            let kept = emptyBuffer(max(Int(ck_conv2d_inference_filter_floats(&s)), 1))
+            ck_conv2d_inference_transform_filter(&s, 0, w, kept)
+            let filter = ck_conv2d_inference_filter_floats(&s) > 0 ? UnsafePointer(kept) : nil
+            if c.pass == .keptInference {
+                t = bestTime(flops: flops) { ck_conv2d_forward_inference(&s, x, w, filter, y, ws) }
+            } else {
+                precondition(ck_conv2d_upsample_fusable(&s, 1) != 0, "upinfk \(shape) b\(c.batch): not fusable")
+                t = bestTime(flops: flops) { _ = ck_conv2d_upsample_inference(&s, 0, x, w, filter, y, ws) }
+            }
+            kept.deallocate()
         }
         x.deallocate(); w.deallocate(); y.deallocate(); ws.deallocate()
         let gf = flops / t / 1e9

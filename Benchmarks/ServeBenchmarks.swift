@@ -1,6 +1,7 @@
 // Serve suite: one `/api/image` render of the bundled 64² model, stage by stage, as
 // `Explorer.render` and the route do it (map, truncate, synthesis, conversion, PNG),
-// at batch 1 and batched (the render queue's batches of queued faces).
+// at batch 1 and at batch 4; the synthesis with the weights live (recomputing what renders
+// derive from them, as `generate` with one batch) and frozen (kept, as `serve`).
 import Foundation
 import StyleGANIO
 import StyleGANModel
@@ -39,7 +40,9 @@ func runServeSuite() {
     row("latent z (NumPy RandomState)") { n in _ = z(nextSeeds(n)) }
     row("mapping network") { n in _ = withoutGradients { g.map(n == 1 ? z([1]) : z([1, 2, 3, 4])) } }
     row("truncation (dlatents)") { n in _ = withoutGradients { g.dlatents(from: n == 1 ? w1 : w4, psi: tr.psi, cutoff: tr.cutoff) } }
-    row("synthesis (render)") { n in _ = g.render(n == 1 ? d1 : d4) }
+    row("synthesis (render), weights live") { n in _ = g.render(n == 1 ? d1 : d4) }
+    g.freeze()   // as `serve` does: scaled weights and transformed filters kept
+    row("synthesis (render), frozen") { n in _ = g.render(n == 1 ? d1 : d4) }
     row("tensor → RGBImage") { n in _ = ImageConversion.images(from: n == 1 ? i1 : i4) }
     row("PNG encode") { n in for _ in 0..<n { _ = try? PNG.encode(images[0]) } }
     row("whole render + PNG") { n in
@@ -87,14 +90,14 @@ func runPNGEncodeRows(face: RGBImage) {
 /// (inference, as `SynthesisNetwork` runs them below 128 px; ms, best of several).
 func runSynthesisLayerRows(_ g: Generator) {
     let c = g.config
-    print("serve: synthesis ops at batch 1 (ms)")
-    let header = pad("block", 8) + ["up", "conv0", "blur", "epi0", "conv1", "epi1", "toRGB"].map { lpad($0, 8) }.joined()
+    print("serve: synthesis ops at batch 1, inference kernels as a render runs them (ms)")
+    let header = pad("block", 8) + ["upconv0", "blur", "epi0", "conv1", "epi1", "toRGB"].map { lpad($0, 9) }.joined()
     print(header)
     print(String(repeating: "-", count: header.count))
-    func ms(_ body: () -> Void) -> String { lpad(fmt(bestTime(flops: 0, body) * 1e3, 2), 8) }
-    let none = lpad("-", 8)
+    func ms(_ body: () -> Void) -> String { lpad(fmt(bestTime(flops: 0, body) * 1e3, 2), 9) }
+    let none = lpad("-", 9)
     var total = 0.0
-    withoutGradients {
+    inferring {
         var x = Tensor.randomNormal([1, c.channels(atLog2Resolution: 2), 4, 4], seed: 1)
         for r in 2...c.log2Resolution {
             let ch = c.channels(atLog2Resolution: r), s = 1 << r
@@ -107,14 +110,19 @@ func runSynthesisLayerRows(_ g: Generator) {
             var row = pad("\(s)²", 8)
             var y = x
             if r > 2 {
-                let up = upsampleNearest2x(x)
-                let w0 = g.params["synthesis/\(s)x\(s)/Conv0_up/weight"]
-                row += ms { _ = upsampleNearest2x(x) }
-                row += ms { _ = equalizedConv2d(up, weight: w0, gain: EqualizedLR.reluGain, padding: 1) }
-                y = equalizedConv2d(up, weight: w0, gain: EqualizedLR.reluGain, padding: 1)
-                row += ms { _ = blur(y) }
+                let w0 = g.params["synthesis/\(s)x\(s)/Conv0_up/weight"], xin = x
+                func upconv() -> Tensor {
+                    StyleGANConfig.usesFusedScale(log2Resolution: r)
+                        ? fusedUpsampleConv(xin, effectiveWeight: equalizedConvWeight(w0, gain: EqualizedLR.reluGain))
+                        : equalizedUpsampledConv3x3(xin, weight: w0, gain: EqualizedLR.reluGain)
+                }
+                row += ms { _ = upconv() }
+                y = upconv()
+                let yu = y
+                row += ms { _ = blur(yu) }
+                y = blur(y)
             } else {
-                row += none + none + none
+                row += none + none
             }
             let y0 = y
             row += ms { _ = epilogue(y0) }

@@ -3,6 +3,7 @@
 // Run with `swift run -c release stylegan-bench [--threads N] [--suite conv,fir,generator,training,projection,serve]
 // [--filter TEXT]` (or STYLEGAN_THREADS=N); N <= 0 means one thread per core.
 import CKernels
+import Foundation
 import StyleGANModel
 import StyleGANTensor
 #if canImport(Glibc)
@@ -95,9 +96,12 @@ func seconds(_ body: () -> Void) -> Double {
 /// Warm up once, then the best of several calls: at least 3 (1 when a call takes
 /// over a second), and more while the total stays under about half a second. The
 /// minimum is robust against other processes sharing the cores.
-func bestTime(flops: Double, _ body: () -> Void) -> Double {
+/// Seconds of timed repeats per row: STYLEGAN_BENCH_SECONDS (default 0.5; raise it to profile one row with perf).
+let benchSeconds = ProcessInfo.processInfo.environment["STYLEGAN_BENCH_SECONDS"].flatMap(Double.init) ?? 0.5
+
+func bestTime(flops: Double, budget: Double = benchSeconds, _ body: () -> Void) -> Double {
     let first = seconds(body)
-    let repeats = first > 1.0 ? 1 : (first > 0.25 ? 2 : max(3, min(50, Int(0.5 / max(first, 1e-6)))))
+    let repeats = first > 1.0 ? 1 : (first > 0.25 ? 2 : max(3, min(Int(100 * budget), Int(budget / max(first, 1e-6)))))
     var best = Double.infinity
     for _ in 0..<repeats { best = min(best, seconds(body)) }
     return best
@@ -120,7 +124,7 @@ let gemmN = 2048
 let ga = randomBuffer(gemmN * gemmN, seed: 1), gb = randomBuffer(gemmN * gemmN, seed: 2)
 let gc = emptyBuffer(gemmN * gemmN)
 let gemmFlops = 2.0 * Double(gemmN) * Double(gemmN) * Double(gemmN)
-let gemmTime = bestTime(flops: gemmFlops) {
+let gemmTime = bestTime(flops: gemmFlops, budget: 0.5) {
     ck_sgemm(0, 0, Int32(gemmN), Int32(gemmN), Int32(gemmN), 1, ga, Int32(gemmN), gb, Int32(gemmN), 0, gc, Int32(gemmN))
 }
 ga.deallocate(); gb.deallocate(); gc.deallocate()

@@ -90,7 +90,7 @@ static void check_conv(int n, int cin, int h, int w, int cout, int k, int st, in
         snprintf(what, sizeof what, "conv n%d %d->%d %dx%d k%d s%d p%d workspace", n, cin, cout, h, w, k, st, pad);
         expect(guard_ok(ws, wsn), what, ln, 0);
         float *wi = guarded_ws(wsi);
-        ck_conv2d_forward_inference(&s, x, wt, y, wi);
+        ck_conv2d_forward_inference(&s, x, wt, NULL, y, wi);
         snprintf(what, sizeof what, "conv n%d %d->%d %dx%d k%d s%d p%d inference (%s)", n, cin, cout, h, w, k, st, pad,
                  ck_conv_path_name(ck_conv_plan(&s, CK_CONV_INFERENCE)));
         e = rel_err(y, yr, ny); expect(e < 1e-4, what, ln, e);
@@ -121,7 +121,7 @@ static void check_upsample_inference(int n, int cin, int h, int w, int cout, int
         if (ck_kernels_set_level(levels[li]) != 0) continue;
         const char *ln = ck_kernels_level_name(levels[li]);
         float *ws = guarded_ws(wsn), *y = malloc(sizeof(float) * ny);
-        expect(ck_conv2d_upsample_inference(&s, rot, x, wt, y, ws) == 0, what, ln, 0);
+        expect(ck_conv2d_upsample_inference(&s, rot, x, wt, NULL, y, ws) == 0, what, ln, 0);
         const double e = rel_err(y, yr, ny);
         expect(e < 1e-4, what, ln, e);
         expect(guard_ok(ws, wsn), what, ln, 0);

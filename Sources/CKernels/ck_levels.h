@@ -48,6 +48,8 @@
 #define ck_wino_weight_grad CK_LEVEL_NAME(ck_wino_weight_grad)
 #define ck_wino4_workspace_floats CK_LEVEL_NAME(ck_wino4_workspace_floats)
 #define ck_wino4_forward CK_LEVEL_NAME(ck_wino4_forward)
+#define ck_wino4_filter_floats CK_LEVEL_NAME(ck_wino4_filter_floats)
+#define ck_wino4_transform_filter CK_LEVEL_NAME(ck_wino4_transform_filter)
 #define ck_conv_small_gemm_workspace_floats CK_LEVEL_NAME(ck_conv_small_gemm_workspace_floats)
 #define ck_conv_small_gemm_forward CK_LEVEL_NAME(ck_conv_small_gemm_forward)
 #define ck_conv_zero_floats CK_LEVEL_NAME(ck_conv_zero_floats)

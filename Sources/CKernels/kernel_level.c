@@ -134,7 +134,10 @@ const char *ck_kernels_env_problem(void) {
       (s, x, gy, gw, ws))                                                                                        \
     W(ck_wino4_workspace_floats, (const ck_conv_shape *s), (s))                                                \
     V(ck_wino4_forward, (const ck_conv_shape *s, int upsample, int rot180, const float *x, const float *weight, \
-                         float *y, float *ws), (s, upsample, rot180, x, weight, y, ws))                          \
+                         const float *filter, float *y, float *ws), (s, upsample, rot180, x, weight, filter, y, ws)) \
+    W(ck_wino4_filter_floats, (const ck_conv_shape *s), (s))                                                   \
+    V(ck_wino4_transform_filter, (const ck_conv_shape *s, int rot180, const float *weight, float *U),          \
+      (s, rot180, weight, U))                                                                                    \
     W(ck_conv_small_gemm_workspace_floats, (const ck_conv_shape *s), (s))                                      \
     V(ck_conv_small_gemm_forward, (const ck_conv_shape *s, const float *x, const float *weight, float *y,       \
                                    float *ws), (s, x, weight, y, ws))                                            \

@@ -17,8 +17,15 @@ void ck_wino_weight_grad(const ck_conv_shape *s, const float *x, const float *gy
 size_t ck_wino4_workspace_floats(const ck_conv_shape *s);
 /// y [n, cout, h, w] = conv3x3(x) by F(4x4, 3x3). upsample = 0: x is [n, cin, h, w];
 /// upsample = 1: x is [n, cin, h/2, w/2], read through nearest 2x upsampling (h, w even).
-/// rot180 = 1: the weight's 3x3 taps are used rotated by 180 degrees.
-void ck_wino4_forward(const ck_conv_shape *s, int upsample, int rot180, const float *x, const float *weight, float *y,
-                      float *ws);
+/// rot180 = 1: the weight's 3x3 taps are used rotated by 180 degrees. filter: NULL, or the
+/// weight already transformed by ck_wino4_transform_filter with the same rot180 (then
+/// weight is not read).
+void ck_wino4_forward(const ck_conv_shape *s, int upsample, int rot180, const float *x, const float *weight,
+                      const float *filter, float *y, float *ws);
+/// Floats of a transformed filter: 36 cout cin.
+size_t ck_wino4_filter_floats(const ck_conv_shape *s);
+/// U [36][cout][cin] = the F(4x4, 3x3) transform of weight [cout, cin, 3, 3] (rotated 180
+/// degrees if rot180 is set).
+void ck_wino4_transform_filter(const ck_conv_shape *s, int rot180, const float *weight, float *U);
 
 #endif

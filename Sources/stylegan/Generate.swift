@@ -68,6 +68,9 @@ struct Generate: ParsableCommand {
         let psi = w.isEmpty ? truncation.psi : truncation.filePsi
         print("generating \(count) image(s) at \(r)x\(r) from \(path), ψ \(psi)")
         let batch = try renderBatch(self.batch, for: g)
+        // Several batches: keep what renders derive from the weights. One batch: the
+        // kept filters would only be fresh memory to touch.
+        if count > batch { g.freeze() }
         let writer = PNGWriter()
         var progress = Progress(total: count, label: "generate")
         var canvas: GridCanvas?

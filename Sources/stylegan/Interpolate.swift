@@ -58,6 +58,7 @@ struct Interpolate: ParsableCommand {
     func run() throws {
         try OutputDirectory.prepare(outdir)
         let (g, path) = try model.loadGenerator()
+        g.freeze()   // every frame renders with the same weights
         let hasFile = keys.contains { if case .file = $0 { return true } else { return false } }
         let space = self.space ?? (hasFile ? .w : .z)
         // Keys: z vectors, or whole dlatents [layers·D] (seeds truncated, files as given).

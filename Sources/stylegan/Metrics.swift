@@ -57,6 +57,7 @@ struct Metrics: ParsableCommand {
                 what = "a second sample of \(data)"
             } else {
                 let (g, path) = try model.loadGenerator()
+                g.freeze()   // thousands of samples from the same weights
                 r = g.config.resolution
                 guard r >= SlicedWasserstein.minimumResolution else {
                     throw CLIError("\(path): a \(r)x\(r) model is below SWD's \(SlicedWasserstein.minimumResolution)x\(SlicedWasserstein.minimumResolution) minimum")

@@ -33,6 +33,7 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         let (g, metadata, path) = try model.loadSampling()
+        g.freeze()   // every request renders with the same weights
         let threads = Threads.current   // as --threads set it on this thread; the render thread needs its own copy
         let renderer = "\(StyleGANCommand.configuration.version) threads \(threads) \(KernelLevel.current) \(BLASKernel.current)"
         let explorer = Explorer(generator: g, fileName: URL(fileURLWithPath: path).lastPathComponent, metadata: metadata, renderer: renderer)

@@ -108,6 +108,25 @@ final class ConvPlanTests: XCTestCase {
         for (_, s, _) in styleGANLayers + layers.map({ ($0.0, $0.1, [ck_conv_path]()) }) {
             XCTAssertFalse(paths(s).contains(w4))
         }
+        // With the transformed filter kept (frozen weights) it pays from 16 tiles; below,
+        // and where it does not pay at all, the kept pass plans as the plain one.
+        let kept: [(String, ck_conv_shape, ck_conv_path)] = [
+            ("512 3x3 @16 b1 (16 tiles)", shape(n: 1, cin: 512, size: 16, cout: 512, k: 3), w4),
+            ("128 3x3 @16 b1 (bundled model)", shape(n: 1, cin: 128, size: 16, cout: 128, k: 3), w4),
+            ("64 3x3 @16 b1 (InferencePathTests)", shape(n: 1, cin: 64, size: 16, cout: 64, k: 3), w4),
+            ("512 3x3 @8 b1 (4 tiles)", shape(n: 1, cin: 512, size: 8, cout: 512, k: 3), CK_CONV_SMALL_GEMM),
+            ("32 3x3 @1024 b1 (32 x 32 < 2048)", shape(n: 1, cin: 32, size: 1024, cout: 32, k: 3), CK_CONV_DIRECT),
+        ]
+        for (label, s, expected) in kept {
+            var t = s
+            let got = ck_conv_plan(&t, CK_CONV_INFERENCE_KEPT)
+            XCTAssertEqual(got, expected, "kept \(label): got \(names([got])), expected \(names([expected]))")
+            if expected != w4 { XCTAssertEqual(got, ck_conv_plan(&t, CK_CONV_INFERENCE), "kept \(label): plans as inference") }
+            if expected == w4 && t.n == 1 && t.h == 16 {
+                XCTAssertNotEqual(ck_conv_plan(&t, CK_CONV_INFERENCE), w4, "kept \(label): 16 tiles need the kept filter")
+            }
+            XCTAssertEqual(Int(ck_conv2d_inference_filter_floats(&t)), expected == w4 ? 36 * Int(t.cin * t.cout) : 0, "kept \(label)")
+        }
     }
 
     /// One small shape per path (the pass that takes it in brackets), each checked against

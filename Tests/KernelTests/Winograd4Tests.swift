@@ -61,14 +61,24 @@ final class Winograd4Tests: XCTestCase {
         forEachKernelLevel { level in
             var ws = GuardedWorkspace(size: Int(ck_conv2d_inference_workspace_floats(&s)))
             var y = [Float](repeating: .nan, count: n * cout * plane)
+            // Once transforming the filter itself, once with the filter transformed ahead
+            // (as a caller that keeps it does): the same bytes either way.
+            var kept = [Float](repeating: .nan, count: Int(ck_conv2d_inference_filter_floats(&s)))
+            XCTAssertEqual(kept.count, 36 * cout * cin, file: file, line: line)
+            ck_conv2d_inference_transform_filter(&s, rotated ? 1 : 0, wt, &kept)
+            var yKept = [Float](repeating: .nan, count: y.count)
             ws.buffer.withUnsafeMutableBufferPointer {
                 if upsample {
-                    XCTAssertEqual(ck_conv2d_upsample_inference(&s, rotated ? 1 : 0, x, wt, &y, $0.baseAddress), 0,
+                    XCTAssertEqual(ck_conv2d_upsample_inference(&s, rotated ? 1 : 0, x, wt, nil, &y, $0.baseAddress), 0,
+                                   file: file, line: line)
+                    XCTAssertEqual(ck_conv2d_upsample_inference(&s, rotated ? 1 : 0, x, [], kept, &yKept, $0.baseAddress), 0,
                                    file: file, line: line)
                 } else {
-                    ck_conv2d_forward_inference(&s, x, wt, &y, $0.baseAddress)
+                    ck_conv2d_forward_inference(&s, x, wt, nil, &y, $0.baseAddress)
+                    ck_conv2d_forward_inference(&s, x, [], kept, &yKept, $0.baseAddress)
                 }
             }
+            XCTAssertTrue(y == yKept, "kept filter changed the output \(label) [\(level)]", file: file, line: line)
             XCTAssertTrue(ws.intact, "workspace overrun \(label) [\(level)]", file: file, line: line)
             let e = maxRelativeDifference(restricted(y), yRef)
             XCTAssertLessThan(e, 1e-4, "\(label) [\(level)]", file: file, line: line)
@@ -96,14 +106,17 @@ final class Winograd4Tests: XCTestCase {
         XCTAssertNotEqual(ck_conv_plan(&strided, CK_CONV_INFERENCE), CK_CONV_WINOGRAD4)
         // Upsampling needs an even map and the winograd4 plan; otherwise it refuses.
         var odd = shape(2, 64, 63, 64, 64)
-        XCTAssertEqual(ck_conv2d_upsample_fusable(&odd), 0)
+        XCTAssertEqual(ck_conv2d_upsample_fusable(&odd, 0), 0)
         var y = [Float](repeating: 7, count: 4)
-        XCTAssertEqual(ck_conv2d_upsample_inference(&odd, 0, [], [], &y, nil), -1)
+        XCTAssertEqual(ck_conv2d_upsample_inference(&odd, 0, [], [], nil, &y, nil), -1)
         XCTAssertEqual(y, [7, 7, 7, 7])
+        // Nothing to keep where the plan is not F(4x4, 3x3); the transform then writes nothing.
+        var direct = shape(1, 16, 64, 64, 16)
+        XCTAssertEqual(ck_conv2d_inference_filter_floats(&direct), 0)
         var small = shape(1, 16, 64, 64, 16)
-        XCTAssertEqual(ck_conv2d_upsample_fusable(&small), 0)
+        XCTAssertEqual(ck_conv2d_upsample_fusable(&small, 0), 0)
         var thin = shape(1, 32, 64, 64, 32)   // 32 x 32 channels: the direct kernels are faster
-        XCTAssertEqual(ck_conv2d_upsample_fusable(&thin), 0)
+        XCTAssertEqual(ck_conv2d_upsample_fusable(&thin, 0), 0)
     }
 
     func testEdgesAndPartialTiles() {

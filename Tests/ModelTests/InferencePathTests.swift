@@ -43,4 +43,45 @@ final class InferencePathTests: XCTestCase {
         XCTAssertTrue(inferring { gradients(of: gx, withRespectTo: [g], seed: h)[0].scalars } == training,
                       "backpropagation inside inferring")
     }
+
+    /// A frozen generator keeps its scaled weights and transformed filters across renders
+    /// and renders the same bytes as a live one where no layer changes plan (batch 2: every
+    /// F(4x4, 3x3) layer has >= 32 tiles already), and within the inference kernels'
+    /// rounding where one does (batch 1: the 16² layer has 16 tiles, which pay only with a
+    /// kept filter). Kept values never outlive a change of mode (recorded passes and other
+    /// tensors go through unchanged).
+    func testFrozenWeightsKeepWhatRendersDerive() {
+        var c = tinyConfig(resolution: 128)
+        c.fmapBase = 2048
+        c.fmapMax = 64
+        let g = Generator(config: c, seed: 3)
+        randomize(g.params, seed: 4, scale: 0.2)
+        let d = withoutGradients { g.dlatents(from: g.map(Tensor.randomNormal([2, c.latentSize], seed: 5))) }
+        let one = slice(d, axis: 0, start: 0, length: 1)
+        let live = g.render(d).scalars, liveOne = g.render(one)
+        // (ConvPlanTests pins the plans: 64 channels @16² batch 1 on F(4x4, 3x3) only when kept.)
+        g.freeze()
+        let kept = g.frozenWeights!
+        XCTAssertEqual(kept.keptFloats, 0)
+        XCTAssertTrue(g.render(d).scalars == live, "first frozen render")
+        let afterFirst = kept.keptFloats
+        XCTAssertGreaterThan(afterFirst, 0, "nothing was kept")
+        XCTAssertTrue(g.render(d).scalars == live, "second frozen render (kept values)")
+        XCTAssertEqual(kept.keptFloats, afterFirst, "a second render kept more")
+        let frozenOne = g.render(one)
+        assertClose(frozenOne, liveOne, relative: 1e-4, "batch 1 with the 16² layer on F(4x4, 3x3)")
+        XCTAssertTrue(frozenOne.scalars != liveOne.scalars, "the kept plan did not change the 16² layer")
+        XCTAssertTrue(g.render(one).scalars == frozenOne.scalars, "frozen renders repeat")
+        // The same weight outside `use`, or with gradients on, is not served from the cache.
+        let w = g.params.tensors.first { $0.rank == 4 && $0.shape[2] == 3 }!
+        XCTAssertFalse(FrozenWeights.scaled(w, by: 2) === FrozenWeights.scaled(w, by: 2))
+        kept.use {
+            XCTAssertFalse(FrozenWeights.scaled(w, by: 2) === FrozenWeights.scaled(w, by: 2), "gradients on")
+            withoutGradients {
+                XCTAssertTrue(FrozenWeights.scaled(w, by: 2) === FrozenWeights.scaled(w, by: 2), "kept")
+                let other = w * 1
+                XCTAssertFalse(FrozenWeights.scaled(other, by: 2) === FrozenWeights.scaled(other, by: 2), "not frozen")
+            }
+        }
+    }
 }

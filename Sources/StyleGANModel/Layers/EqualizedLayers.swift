@@ -44,7 +44,7 @@ public func equalizedDense(_ x: Tensor, weight: Tensor, bias: Tensor?, gain: Flo
 
 /// The effective (scaled) conv weight [out, in, k, k].
 public func equalizedConvWeight(_ weight: Tensor, gain: Float) -> Tensor {
-    weight * EqualizedLR.weightScale(fanIn: weight.shape[1] * weight.shape[2] * weight.shape[3], gain: gain)
+    FrozenWeights.scaled(weight, by: EqualizedLR.weightScale(fanIn: weight.shape[1] * weight.shape[2] * weight.shape[3], gain: gain))
 }
 
 /// Stride-1 conv with an equalized-lr weight [out, in, k, k], "same" padding `padding`:
@@ -54,14 +54,14 @@ public func equalizedConv2d(_ x: Tensor, weight: Tensor, gain: Float, padding: I
     let scale = EqualizedLR.weightScale(fanIn: weight.shape[1] * weight.shape[2] * weight.shape[3], gain: gain)
     let outputCount = x.shape[0] * weight.shape[0] * x.shape[2] * x.shape[3]
     if !GradMode.isEnabled && outputCount < weight.count { return conv2d(x, weight, padding: padding) * scale }
-    return conv2d(x, weight * scale, padding: padding)
+    return conv2d(x, FrozenWeights.scaled(weight, by: scale), padding: padding)
 }
 
 /// `equalizedConv2d(upsampleNearest2x(x), weight:, gain:, padding: 1)` for a 3x3 weight
 /// [out, in, 3, 3]: x [N, in, H, W] → [N, out, 2H, 2W], without the upsampled map where the
 /// inference kernels take the shape (`upsampledConv3x3`); training runs the two ops.
 public func equalizedUpsampledConv3x3(_ x: Tensor, weight: Tensor, gain: Float) -> Tensor {
-    guard upsampledConv3x3IsFused(input: x.shape, weight: weight.shape) else {
+    guard upsampledConv3x3IsFused(input: x.shape, weight: weight.shape, kept: FrozenWeights.keeps(weight)) else {
         return equalizedConv2d(upsampleNearest2x(x), weight: weight, gain: gain, padding: 1)
     }
     return upsampledConv3x3(x, equalizedConvWeight(weight, gain: gain))

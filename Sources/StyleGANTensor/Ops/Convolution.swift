@@ -48,7 +48,8 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ geo: ConvGeometry) -> Tensor {
     let y = Tensor(uninitializedShape: geo.outputShape)
     var s = geo.shape
     if GradMode.usesInferenceKernels {
-        ck_conv2d_forward_inference(&s, x.data, weight.data, y.data, geo.inferenceWorkspace)
+        let filter = FrozenWeights.keeps(weight) ? FrozenWeights.inferenceFilter(weight, shape: s, rotated: false) : nil
+        ck_conv2d_forward_inference(&s, x.data, weight.data, filter?.data, y.data, geo.inferenceWorkspace)
     } else {
         ck_conv2d_forward(&s, x.data, weight.data, y.data, geo.workspace)
     }
@@ -70,26 +71,31 @@ public func upsampledConv3x3(_ x: Tensor, _ weight: Tensor) -> Tensor {
 /// when `rotated` (the form the official transposed up-conv takes); nil where the kernels
 /// do not take the shape, and always outside `inferring`.
 public func upsampledConv3x3Inference(_ x: Tensor, _ weight: Tensor, rotated: Bool = false) -> Tensor? {
-    guard let geo = fusedUpsampledGeometry(input: x.shape, weight: weight.shape) else { return nil }
+    let kept = FrozenWeights.keeps(weight)
+    guard let geo = fusedUpsampledGeometry(input: x.shape, weight: weight.shape, kept: kept) else { return nil }
     let y = Tensor(uninitializedShape: geo.outputShape)
     var s = geo.shape
-    let status = ck_conv2d_upsample_inference(&s, rotated ? 1 : 0, x.data, weight.data, y.data, geo.inferenceWorkspace)
+    let filter = kept ? FrozenWeights.inferenceFilter(weight, shape: s, rotated: rotated) : nil
+    precondition(filter != nil || !kept, "upsampledConv3x3: no kept filter for a shape planned with one")
+    let status = ck_conv2d_upsample_inference(&s, rotated ? 1 : 0, x.data, weight.data, filter?.data, y.data,
+                                              geo.inferenceWorkspace)
     precondition(status == 0, "upsampledConv3x3: kernel refused a shape it planned")
     return y
 }
 
 /// Whether `upsampledConv3x3` skips the upsampled map for an input and weight of these
-/// shapes (only inside `inferring`).
-public func upsampledConv3x3IsFused(input: [Int], weight: [Int]) -> Bool {
-    fusedUpsampledGeometry(input: input, weight: weight) != nil
+/// shapes (only inside `inferring`); `kept`: the weight is kept by `FrozenWeights` (the
+/// kernels then take more shapes).
+public func upsampledConv3x3IsFused(input: [Int], weight: [Int], kept: Bool = false) -> Bool {
+    fusedUpsampledGeometry(input: input, weight: weight, kept: kept) != nil
 }
 
 /// The conv on the upsampled map, when the fused inference kernel takes it.
-private func fusedUpsampledGeometry(input x: [Int], weight w: [Int]) -> ConvGeometry? {
+private func fusedUpsampledGeometry(input x: [Int], weight w: [Int], kept: Bool) -> ConvGeometry? {
     guard GradMode.usesInferenceKernels, x.count == 4, w.count == 4, w[2] == 3, w[3] == 3, x[1] == w[1] else { return nil }
     let geo = ConvGeometry(input: [x[0], x[1], 2 * x[2], 2 * x[3]], weight: w, stride: 1, padding: 1, op: "upsampledConv3x3")
     var s = geo.shape
-    return ck_conv2d_upsample_fusable(&s) != 0 ? geo : nil
+    return ck_conv2d_upsample_fusable(&s, kept ? 1 : 0) != 0 ? geo : nil
 }
 
 /// Transposed convolution: the adjoint of `conv2d` with respect to its input.

@@ -1,0 +1,82 @@
+import CKernels
+
+/// Weights promised not to change while this is in use (a loaded model that is only
+/// sampled: `serve`, `generate`, `interpolate`), and what inference derives from them,
+/// kept across renders instead of recomputed by every one:
+/// - equalized-lr scaled weights (`scaled(_:by:)`, the same `weight * scale` op, kept);
+/// - the F(4×4, 3×3) transformed filters of the convs that plan to it (36 cout cin floats
+///   each, 4x the weight: at 64² batch 1 the transform was ~7 % of a render).
+/// Kept values are computed by the same kernels as the uncached path. With the filter
+/// kept, F(4×4, 3×3) also pays at 16–31 tiles (the kernels' `CK_CONV_INFERENCE_KEPT`
+/// plan: the 16² layers at batch 1), so such a layer rounds as the inference kernels do
+/// at larger batches (~1e-5 relative); every other layer gives the same bytes as without
+/// the cache, and a frozen generator always renders the same bytes for the same input.
+///
+/// Takes effect only inside `use { }`, with gradients off, for the tensors given at
+/// init and the scaled tensors made from them; anything else passes through. Like
+/// `GradMode`, process-wide and not thread-safe: one render at a time.
+public final class FrozenWeights: @unchecked Sendable {
+    nonisolated(unsafe) static var current: FrozenWeights?
+
+    private struct ScaledKey: Hashable { let weight: ObjectIdentifier; let scaleBits: UInt32 }
+    private struct FilterKey: Hashable { let weight: ObjectIdentifier; let rotated: Bool }
+
+    /// Holds the frozen tensors (so their identifiers are never reused while kept).
+    private var frozen: [ObjectIdentifier: Tensor] = [:]
+    private var scaledWeights: [ScaledKey: Tensor] = [:]
+    private var filters: [FilterKey: Tensor] = [:]
+
+    /// `tensors` (a network's parameters) must not change while this is in use.
+    public init(_ tensors: [Tensor]) {
+        for t in tensors { frozen[ObjectIdentifier(t)] = t }
+    }
+
+    /// Floats kept besides the frozen tensors themselves.
+    public var keptFloats: Int {
+        scaledWeights.values.reduce(0) { $0 + $1.count } + filters.values.reduce(0) { $0 + $1.count }
+    }
+
+    /// Runs `body` with this cache in effect.
+    public func use<R>(_ body: () throws -> R) rethrows -> R {
+        let saved = Self.current
+        Self.current = self
+        defer { Self.current = saved }
+        return try body()
+    }
+
+    private func isFrozen(_ t: Tensor) -> Bool { frozen[ObjectIdentifier(t)] != nil }
+
+    /// Whether `weight` is frozen in the cache in effect, with gradients off: its derived
+    /// values are kept, and the convs plan as `CK_CONV_INFERENCE_KEPT`.
+    public static func keeps(_ weight: Tensor) -> Bool {
+        !GradMode.isEnabled && current?.isFrozen(weight) == true
+    }
+
+    /// `weight * scale`, kept when `weight` is frozen in the cache in effect (and
+    /// gradients are off); the kept tensor is frozen too.
+    public static func scaled(_ weight: Tensor, by scale: Float) -> Tensor {
+        guard !GradMode.isEnabled, let cache = current, cache.isFrozen(weight) else { return weight * scale }
+        let key = ScaledKey(weight: ObjectIdentifier(weight), scaleBits: scale.bitPattern)
+        if let kept = cache.scaledWeights[key] { return kept }
+        let value = weight * scale
+        cache.scaledWeights[key] = value
+        cache.frozen[ObjectIdentifier(value)] = value
+        return value
+    }
+
+    /// The transformed filter of `weight` for the inference conv `shape` (rotated taps if
+    /// `rotated`), kept; nil unless `keeps(weight)` and the kept plan of `shape` (the
+    /// kernels' `CK_CONV_INFERENCE_KEPT`) has a filter transform.
+    static func inferenceFilter(_ weight: Tensor, shape: ck_conv_shape, rotated: Bool) -> Tensor? {
+        guard keeps(weight), let cache = current else { return nil }
+        var s = shape
+        let floats = Int(ck_conv2d_inference_filter_floats(&s))
+        guard floats > 0 else { return nil }
+        let key = FilterKey(weight: ObjectIdentifier(weight), rotated: rotated)
+        if let kept = cache.filters[key], kept.count == floats { return kept }
+        let filter = Tensor(uninitializedShape: [floats])
+        ck_conv2d_inference_transform_filter(&s, rotated ? 1 : 0, weight.data, filter.data)
+        cache.filters[key] = filter
+        return filter
+    }
+}
