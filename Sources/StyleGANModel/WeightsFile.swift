@@ -172,7 +172,9 @@ public struct ModelWeights {
                         view.decode(name, into: dst)
                         try finite(name, UnsafeBufferPointer(dst))
                     case .convHWIO:   // [kh,kw,I,O] in the file → [O,I,kh,kw]
-                        if staging.count < dst.count { staging = [Float](repeating: 0, count: dst.count) }
+                        if staging.count < dst.count {   // decoded into before it is read: no zero-fill
+                            staging = [Float](unsafeUninitializedCapacity: dst.count) { _, n in n = dst.count }
+                        }
                         try staging.withUnsafeMutableBufferPointer { buffer in
                             let src = UnsafeMutableBufferPointer(rebasing: buffer[0..<dst.count])
                             view.decode(name, into: src)
@@ -185,7 +187,7 @@ public struct ModelWeights {
         }
         func loadGenerator(_ net: String) throws -> Generator? {
             guard holds(net) else { return nil }
-            let g = Generator(config: config, initialize: false)
+            let g = Generator(unfilledConfig: config)
             try fill(g.params, net)
             g.dlatentAvg = try tensor("\(net)/dlatent_avg", shape: [config.dlatentSize])
             g.noiseMaps = try zip(synthesis.noiseNames, synthesis.noiseShapes).map { try tensor("\(net)/\($0)", shape: $1) }
@@ -196,7 +198,7 @@ public struct ModelWeights {
         weights.generator = try loadGenerator("G")
         weights.emaGenerator = try loadGenerator("Gs")
         if holds("D") {
-            let d = Discriminator(config: config, initialize: false)
+            let d = Discriminator(unfilledConfig: config)
             try fill(d.params, "D")
             weights.discriminator = d
         }

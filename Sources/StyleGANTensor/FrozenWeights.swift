@@ -4,8 +4,11 @@ import CKernels
 /// sampled: `serve`, `generate`, `interpolate`), and what inference derives from them,
 /// kept across renders instead of recomputed by every one:
 /// - equalized-lr scaled weights (`scaled(_:by:)`, the same `weight * scale` op, kept);
-/// - the F(4×4, 3×3) transformed filters of the convs that plan to it (36 cout cin floats
-///   each, 4x the weight: at 64² batch 1 the transform was ~7 % of a render).
+/// - the F(4×4, 3×3) transformed filters of the convs that plan to it, up to
+///   `maxKeptFilterFloats` each (36 cout cin floats, 4x the weight; at the bundled model's
+///   64² batch 1 the transform was ~7 % of a render). Larger ones are transformed per call
+///   as without the cache: kept, every render streams them from memory (4x the weight
+///   instead of 1x), which made an official 64² model's batch-1 renders 0-10 % slower.
 /// Kept values are computed by the same kernels as the uncached path. With the filter
 /// kept, F(4×4, 3×3) also pays at 16–31 tiles (the kernels' `CK_CONV_INFERENCE_KEPT`
 /// plan: the 16² layers at batch 1), so such a layer rounds as the inference kernels do
@@ -46,10 +49,20 @@ public final class FrozenWeights: @unchecked Sendable {
 
     private func isFrozen(_ t: Tensor) -> Bool { frozen[ObjectIdentifier(t)] != nil }
 
-    /// Whether `weight` is frozen in the cache in effect, with gradients off: its derived
-    /// values are kept, and the convs plan as `CK_CONV_INFERENCE_KEPT`.
+    /// Largest transformed filter kept: 4 MiB (128 x 128 channels: 2.25 MiB; 256 x 256: 9 MiB).
+    public static let maxKeptFilterFloats = 1 << 20
+
+    /// Whether `weight` is frozen in the cache in effect, with gradients off: values
+    /// derived from it are kept.
     public static func keeps(_ weight: Tensor) -> Bool {
         !GradMode.isEnabled && current?.isFrozen(weight) == true
+    }
+
+    /// Whether the transformed filter of the 3x3 conv weight [out, in, 3, 3] is kept
+    /// (`keeps` and at most `maxKeptFilterFloats`): its convs then plan as the kernels'
+    /// `CK_CONV_INFERENCE_KEPT`.
+    public static func keepsFilter(_ weight: Tensor) -> Bool {
+        weight.rank == 4 && 36 * weight.shape[0] * weight.shape[1] <= maxKeptFilterFloats && keeps(weight)
     }
 
     /// `weight * scale`, kept when `weight` is frozen in the cache in effect (and
@@ -65,10 +78,10 @@ public final class FrozenWeights: @unchecked Sendable {
     }
 
     /// The transformed filter of `weight` for the inference conv `shape` (rotated taps if
-    /// `rotated`), kept; nil unless `keeps(weight)` and the kept plan of `shape` (the
+    /// `rotated`), kept; nil unless `keepsFilter(weight)` and the kept plan of `shape` (the
     /// kernels' `CK_CONV_INFERENCE_KEPT`) has a filter transform.
     static func inferenceFilter(_ weight: Tensor, shape: ck_conv_shape, rotated: Bool) -> Tensor? {
-        guard keeps(weight), let cache = current else { return nil }
+        guard keepsFilter(weight), let cache = current else { return nil }
         var s = shape
         let floats = Int(ck_conv2d_inference_filter_floats(&s))
         guard floats > 0 else { return nil }

@@ -63,6 +63,10 @@ public final class Tensor: @unchecked Sendable {
         return t
     }
 
+    /// A tensor whose values are unset: only for a caller that writes every element before
+    /// anything reads one (it saves touching fresh memory twice).
+    public static func unfilled(_ shape: [Int]) -> Tensor { Tensor(uninitializedShape: shape) }
+
     public static func zeros(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
         full(shape, 0, requiresGrad: requiresGrad)
     }

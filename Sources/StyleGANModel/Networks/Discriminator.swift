@@ -21,6 +21,13 @@ public final class Discriminator: @unchecked Sendable {
         params = ParameterSet(specs: Self.parameterSpecs(config: config), seed: seed, initialize: initialize)
     }
 
+    /// A discriminator whose parameters the caller fills completely before any use (the
+    /// weights file loader).
+    init(unfilledConfig config: StyleGANConfig) {
+        self.config = config
+        params = ParameterSet(unfilledSpecs: Self.parameterSpecs(config: config))
+    }
+
     /// The parameters' names and shapes for `config`, computed without allocating them.
     public static func parameterSpecs(config: StyleGANConfig) -> [ParameterSpec] { DiscriminatorLayout(config: config).parameterSpecs }
 

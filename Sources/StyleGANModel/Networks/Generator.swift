@@ -40,11 +40,21 @@ public final class Generator: @unchecked Sendable {
     /// A freshly initialised generator (official initialisation), deterministic in `seed`.
     /// With `initialize` false every value is zero: for a generator about to be filled
     /// from a file, which then costs no random draws.
-    public init(config: StyleGANConfig, seed: UInt64 = 0, initialize: Bool = true) {
+    public convenience init(config: StyleGANConfig, seed: UInt64 = 0, initialize: Bool = true) {
+        self.init(config: config, seed: seed, initialize: initialize) { ParameterSet(specs: $0, seed: seed, initialize: initialize) }
+    }
+
+    /// A generator whose parameters the caller fills completely before any use (the
+    /// weights file loader); noise maps and the w average are zero.
+    convenience init(unfilledConfig config: StyleGANConfig) {
+        self.init(config: config, seed: 0, initialize: false) { ParameterSet(unfilledSpecs: $0) }
+    }
+
+    private init(config: StyleGANConfig, seed: UInt64, initialize: Bool, parameters: ([ParameterSpec]) -> ParameterSet) {
         self.config = config
         mapping = MappingNetwork(config: config)
         synthesis = SynthesisNetwork(config: config)
-        params = ParameterSet(specs: mapping.parameterSpecs + synthesis.parameterSpecs, seed: seed, initialize: initialize)
+        params = parameters(mapping.parameterSpecs + synthesis.parameterSpecs)
         dlatentAvg = Tensor.zeros([config.dlatentSize])
         noiseMaps = synthesis.noiseShapes.enumerated().map { i, shape in
             initialize ? Tensor.randomNormal(shape, seed: seed &+ 0x6e6f697365 &+ UInt64(i)) : Tensor.zeros(shape)

@@ -48,7 +48,7 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ geo: ConvGeometry) -> Tensor {
     let y = Tensor(uninitializedShape: geo.outputShape)
     var s = geo.shape
     if GradMode.usesInferenceKernels {
-        let filter = FrozenWeights.keeps(weight) ? FrozenWeights.inferenceFilter(weight, shape: s, rotated: false) : nil
+        let filter = FrozenWeights.inferenceFilter(weight, shape: s, rotated: false)
         ck_conv2d_forward_inference(&s, x.data, weight.data, filter?.data, y.data, geo.inferenceWorkspace)
     } else {
         ck_conv2d_forward(&s, x.data, weight.data, y.data, geo.workspace)
@@ -71,7 +71,7 @@ public func upsampledConv3x3(_ x: Tensor, _ weight: Tensor) -> Tensor {
 /// when `rotated` (the form the official transposed up-conv takes); nil where the kernels
 /// do not take the shape, and always outside `inferring`.
 public func upsampledConv3x3Inference(_ x: Tensor, _ weight: Tensor, rotated: Bool = false) -> Tensor? {
-    let kept = FrozenWeights.keeps(weight)
+    let kept = FrozenWeights.keepsFilter(weight)
     guard let geo = fusedUpsampledGeometry(input: x.shape, weight: weight.shape, kept: kept) else { return nil }
     let y = Tensor(uninitializedShape: geo.outputShape)
     var s = geo.shape
@@ -84,8 +84,8 @@ public func upsampledConv3x3Inference(_ x: Tensor, _ weight: Tensor, rotated: Bo
 }
 
 /// Whether `upsampledConv3x3` skips the upsampled map for an input and weight of these
-/// shapes (only inside `inferring`); `kept`: the weight is kept by `FrozenWeights` (the
-/// kernels then take more shapes).
+/// shapes (only inside `inferring`); `kept`: the weight's filter is kept by `FrozenWeights`
+/// (`keepsFilter`; the kernels then take more shapes).
 public func upsampledConv3x3IsFused(input: [Int], weight: [Int], kept: Bool = false) -> Bool {
     fusedUpsampledGeometry(input: input, weight: weight, kept: kept) != nil
 }
