@@ -24,7 +24,8 @@
 // above the 1e-5 budget of gradients, so training keeps F(2x2, 3x3) and this path is
 // planned only for CK_CONV_INFERENCE.
 //
-// Workspace: U (36 cin cout floats) + V + M in chunks of whole tile rows (at least
+// Workspace: U (36 cin cout floats, or 36 kc cin for filters transformed kc output channels
+// at a time) + V + M in chunks of whole tile rows (at least
 // WINO4_BUDGET / 2 floats) + per-thread row scratch.
 #include "ck_levels.h"
 #include "winograd.h"
@@ -37,6 +38,10 @@
 #define WINO4_BUDGET ((size_t)1 << 23)   // floats for U + V + M while U fits in half of it
 #endif
 
+#ifndef WINO4_U_CHUNK
+#define WINO4_U_CHUNK ((size_t)1 << 20)   // floats of transformed filter per output-channel chunk
+#endif
+
 #ifndef WINO4_SPLIT_GEMM_MAX
 #define WINO4_SPLIT_GEMM_MAX 4e7   // multiply-adds per GEMM below which the 36 run side by side
 #endif
@@ -47,6 +52,7 @@ typedef struct {
     int hin, win;        // x's plane
     int th, tw, twp;     // tile rows / columns per image; twp = tw rounded up to CK_VW
     long R, rc;          // tile rows over the batch, tile rows per chunk
+    int kc;              // output channels per filter chunk (K: the filter is transformed whole)
     size_t ldt;          // tiles per chunk (row stride of V and M)
     size_t u, v, m, tmp; // floats of U, V, M and of one thread's scratch
     size_t vs, ms;       // floats from one element e's plane of V (of M) to the next
@@ -65,20 +71,35 @@ static w4plan make_plan(const ck_conv_shape *s, int up) {
     p.twp = (int)ck_round_up((size_t)p.tw, CK_VW);
     p.R = (long)p.n * p.th;
     const size_t KC = (size_t)p.K * p.C;
-    size_t vm = WINO4_BUDGET > 36 * KC ? WINO4_BUDGET - 36 * KC : 0;
-    if (vm < WINO4_BUDGET / 2) vm = WINO4_BUDGET / 2;
-    long rc = (long)(vm / (36 * ((size_t)p.C + (size_t)p.K))) / p.tw;
-    if (rc < 1) rc = 1;
-    if (rc > p.R) rc = p.R;
-    const long nch = (p.R + rc - 1) / rc;
-    p.rc = (p.R + nch - 1) / nch;
+    // Few tiles, large filter (512 channels at batch 1): when all tiles fit one chunk, the
+    // filter is transformed and multiplied kc output channels at a time, so each part of U
+    // is used while it is in cache and the workspace holds 4 MiB of it instead of 36 cout
+    // cin floats (37.7 MB at 512 x 512).
+    p.kc = p.K;
+    if (36 * KC > WINO4_U_CHUNK) {
+        int kc = (int)(WINO4_U_CHUNK / (36 * (size_t)p.C)) / 16 * 16;
+        if (kc < 16) kc = 16;
+        const size_t need = 36 * (size_t)kc * p.C + 36 * ((size_t)p.C + (size_t)kc) * (size_t)p.R * p.tw;
+        if (kc < p.K && need <= WINO4_BUDGET) p.kc = kc;
+    }
+    if (p.kc < p.K) {
+        p.rc = p.R;
+    } else {
+        size_t vm = WINO4_BUDGET > 36 * KC ? WINO4_BUDGET - 36 * KC : 0;
+        if (vm < WINO4_BUDGET / 2) vm = WINO4_BUDGET / 2;
+        long rc = (long)(vm / (36 * ((size_t)p.C + (size_t)p.K))) / p.tw;
+        if (rc < 1) rc = 1;
+        if (rc > p.R) rc = p.R;
+        const long nch = (p.R + rc - 1) / rc;
+        p.rc = (p.R + nch - 1) / nch;
+    }
     p.ldt = (size_t)p.rc * p.tw;
-    p.u = ck_round_up(36 * KC, 16);
+    p.u = ck_round_up(36 * (size_t)p.kc * p.C, 16);
     // One cache line more than a plane: the transforms touch all 36 planes at once, and
     // planes a power of two apart (C ldt = 2^15 at 64² batch 1) would share an L1 set
     // (measured: the F(4x4, 3x3) convs 15-20 % faster with it).
     p.vs = ck_round_up((size_t)p.C * p.ldt, 16) + 16;
-    p.ms = ck_round_up((size_t)p.K * p.ldt, 16) + 16;
+    p.ms = ck_round_up((size_t)p.kc * p.ldt, 16) + 16;
     p.v = 36 * p.vs + 16;
     p.m = 36 * p.ms + 16;
     // Sized for the widest level (16) so the workspace does not depend on the level:
@@ -110,14 +131,15 @@ static void g_rows(const ck_vf g0, const ck_vf g1, const ck_vf g2, ck_vf r[6]) {
     r[5] = g2;
 }
 
-static void filter_transform(const w4plan *p, const float *weight, int rot180, float *U) {
-    const int C = p->C, K = p->K;
-    const size_t KC = (size_t)K * C;
+// U holds output channels k0..k1-1: U[e][k - k0][c], planes (k1 - k0) C apart.
+static void filter_transform(const w4plan *p, const float *weight, int rot180, float *U, int k0, int k1) {
+    const int C = p->C;
+    const size_t KC = (size_t)(k1 - k0) * C;
     const int cb = (C + CK_VW - 1) / CK_VW;
-    const long jobs = (long)K * cb;
+    const long jobs = (long)(k1 - k0) * cb;
 #pragma omp parallel for schedule(static)
     for (long j = 0; j < jobs; j++) {
-        const int k = (int)(j / cb), c0 = (int)(j % cb) * CK_VW;
+        const int k = k0 + (int)(j / cb), c0 = (int)(j % cb) * CK_VW;
         const int nc = C - c0 < CK_VW ? C - c0 : CK_VW;
         const float *base = weight + ((size_t)k * C + c0) * 9;
         ck_vf g[9];
@@ -133,7 +155,7 @@ static void filter_transform(const w4plan *p, const float *weight, int rot180, f
             g_rows(g[b], g[3 + b], g[6 + b], r);
             for (int a = 0; a < 6; a++) t[a][b] = r[a];
         }
-        float *u = U + (size_t)k * C + c0;
+        float *u = U + (size_t)(k - k0) * C + c0;
         for (int a = 0; a < 6; a++) {
             ck_vf r[6];   // row a of t Gᵀ
             g_rows(t[a][0], t[a][1], t[a][2], r);
@@ -237,21 +259,23 @@ static inline void at_rows(const ck_vf m[6], ck_vf o[4]) {
     o[3] = b + vf_set1(8.0f) * d + m[5];
 }
 
-// y[b][k][4ty + i][4tx + j] = (Aᵀ m A)[i][j], m = M[.][k][tile], cropped to H x W.
-static void output_transform(const w4plan *p, const float *M, long r0, long nr, float *y, float *scratch) {
+// y[b][k][4ty + i][4tx + j] = (Aᵀ m A)[i][j], m = M[.][k - k0][tile], cropped to H x W,
+// for output channels k0..k1-1.
+static void output_transform(const w4plan *p, const float *M, long r0, long nr, int k0, int k1, float *y,
+                             float *scratch) {
     const int K = p->K, H = p->H, W = p->W, th = p->th, tw = p->tw, twp = p->twp, ls = p->ls;
     const size_t ldt = p->ldt, es = p->ms;
-    const long jobs = (long)K * nr;
+    const long jobs = (long)(k1 - k0) * nr;
 #pragma omp parallel num_threads(ck_scratch_threads())
     {
         float *cols = scratch + (size_t)omp_get_thread_num() * p->tmp;   // [4 rows][4 columns][ls]
         float *rows = cols + 16 * (size_t)ls;                              // [4][4 ls]
 #pragma omp for schedule(static)
         for (long j = 0; j < jobs; j++) {
-            const int k = (int)(j / nr);
+            const int k = k0 + (int)(j / nr);
             const long rr = j % nr, r = r0 + rr;
             const int b = (int)(r / th), ty = (int)(r % th);
-            const float *src = M + (size_t)k * ldt + (size_t)rr * tw;
+            const float *src = M + (size_t)(k - k0) * ldt + (size_t)rr * tw;
             for (int tx = 0; tx < twp; tx += CK_VW) {
                 ck_vf s[4][6];   // s = Aᵀ m (4x6)
                 for (int q = 0; q < 6; q++) {
@@ -289,7 +313,7 @@ size_t ck_wino4_filter_floats(const ck_conv_shape *s) {
 
 void ck_wino4_transform_filter(const ck_conv_shape *s, int rot180, const float *weight, float *U) {
     w4plan p = make_plan(s, 0);
-    filter_transform(&p, weight, rot180, U);
+    filter_transform(&p, weight, rot180, U, 0, p.K);
 }
 
 void ck_wino4_forward(const ck_conv_shape *s, int upsample, int rot180, const float *x, const float *weight,
@@ -298,21 +322,33 @@ void ck_wino4_forward(const ck_conv_shape *s, int upsample, int rot180, const fl
     float *V = ws + p.u, *M = V + p.v, *scratch = M + p.m;
     const int C = p.C, K = p.K;
     const size_t ldt = p.ldt;
-    const float *U = filter;
-    if (!U) {
-        filter_transform(&p, weight, rot180, ws);
-        U = ws;
-    }
+    // U [36][K][C] whole (given, or transformed here once), or [36][kc][C] per chunk of
+    // output channels (p.kc < K: one tile chunk, transformed chunk by chunk below).
+    const int whole = filter != NULL || p.kc == K;
+    if (!filter && whole) filter_transform(&p, weight, rot180, ws, 0, K);
     for (long r0 = 0; r0 < p.R; r0 += p.rc) {
         const long nr = r0 + p.rc <= p.R ? p.rc : p.R - r0;
         const int nt = (int)(nr * p.tw);
         input_transform(&p, x, r0, nr, V, scratch);
-        // Small GEMMs run side by side, one per thread (see wino_conv in winograd.c).
-        const int split = (double)K * C * nt < WINO4_SPLIT_GEMM_MAX;
+        for (int k0 = 0; k0 < K; k0 += p.kc) {
+            const int k1 = k0 + p.kc < K ? k0 + p.kc : K, nk = k1 - k0;
+            const float *U;   // rows k0..k1-1 of each element's filter matrix, row stride C
+            size_t ue;        // floats between elements
+            if (whole) {
+                U = (filter ? filter : ws) + (size_t)k0 * C;
+                ue = (size_t)K * C;
+            } else {
+                filter_transform(&p, weight, rot180, ws, k0, k1);
+                U = ws;
+                ue = (size_t)nk * C;
+            }
+            // Small GEMMs run side by side, one per thread (see wino_conv in winograd.c).
+            const int split = (double)nk * C * nt < WINO4_SPLIT_GEMM_MAX;
 #pragma omp parallel for schedule(static) if (split)
-        for (int e = 0; e < 36; e++)
-            ck_sgemm(0, 0, K, nt, C, 1.0f, U + (size_t)e * K * C, C, V + (size_t)e * p.vs, (int)ldt, 0.0f,
-                     M + (size_t)e * p.ms, (int)ldt);
-        output_transform(&p, M, r0, nr, y, scratch);
+            for (int e = 0; e < 36; e++)
+                ck_sgemm(0, 0, nk, nt, C, 1.0f, U + (size_t)e * ue, C, V + (size_t)e * p.vs, (int)ldt, 0.0f,
+                         M + (size_t)e * p.ms, (int)ldt);
+            output_transform(&p, M, r0, nr, k0, k1, y, scratch);
+        }
     }
 }

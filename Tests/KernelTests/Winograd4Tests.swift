@@ -142,4 +142,16 @@ final class Winograd4Tests: XCTestCase {
         XCTAssertGreaterThan(e, 0)   // a float32 path: not bit-identical to float64 sums
         check(4, 512, 16, 16, 64, seed: 23)
     }
+
+    func testFilterInOutputChannelChunks() {
+        // Few tiles and a transformed filter over 4 MiB: the filter is transformed and
+        // multiplied 112 output channels at a time (112, 112, then a partial 32), with and
+        // without a kept whole filter (check runs both). The workspace shows the chunking:
+        // less than the whole transformed filter.
+        var chunked = shape(2, 256, 16, 16, 256)
+        XCTAssertLessThan(Int(ck_conv2d_inference_workspace_floats(&chunked)), 36 * 256 * 256)
+        check(2, 256, 16, 16, 256, checked: [0, 111, 112, 200, 224, 255], seed: 31)
+        check(2, 256, 16, 16, 256, upsample: true, rotated: true, checked: [5, 130, 250], seed: 32)
+        check(1, 512, 32, 32, 80, checked: [0, 47, 48, 79], seed: 33)   // 48 + 32 channels
+    }
 }
