@@ -28,13 +28,15 @@ public final class FrozenWeights: @unchecked Sendable {
     private var frozen: [ObjectIdentifier: Tensor] = [:]
     private var scaledWeights: [ScaledKey: Tensor] = [:]
     private var filters: [FilterKey: Tensor] = [:]
+    /// Values computed and kept so far (a render that finds everything kept adds none).
+    public private(set) var computedCount = 0
 
     /// `tensors` (a network's parameters) must not change while this is in use.
     public init(_ tensors: [Tensor]) {
         for t in tensors { frozen[ObjectIdentifier(t)] = t }
     }
 
-    /// Floats kept besides the frozen tensors themselves.
+    /// Floats kept besides the frozen tensors themselves (each in a buffer of its size).
     public var keptFloats: Int {
         scaledWeights.values.reduce(0) { $0 + $1.count } + filters.values.reduce(0) { $0 + $1.count }
     }
@@ -71,8 +73,13 @@ public final class FrozenWeights: @unchecked Sendable {
         guard !GradMode.isEnabled, let cache = current, cache.isFrozen(weight) else { return weight * scale }
         let key = ScaledKey(weight: ObjectIdentifier(weight), scaleBits: scale.bitPattern)
         if let kept = cache.scaledWeights[key] { return kept }
-        let value = weight * scale
+        // In a buffer of its own size: the pool could hand a kept value a free buffer up to
+        // 4x larger, held for the process's life.
+        let value = Tensor(exactUninitializedShape: weight.shape)
+        let scaled = weight * scale
+        value.withMutableData { $0.baseAddress!.update(from: scaled.data, count: scaled.count) }
         cache.scaledWeights[key] = value
+        cache.computedCount += 1
         cache.frozen[ObjectIdentifier(value)] = value
         return value
     }
@@ -87,9 +94,10 @@ public final class FrozenWeights: @unchecked Sendable {
         guard floats > 0 else { return nil }
         let key = FilterKey(weight: ObjectIdentifier(weight), rotated: rotated)
         if let kept = cache.filters[key], kept.count == floats { return kept }
-        let filter = Tensor(uninitializedShape: [floats])
+        let filter = Tensor(exactUninitializedShape: [floats])
         ck_conv2d_inference_transform_filter(&s, rotated ? 1 : 0, weight.data, filter.data)
         cache.filters[key] = filter
+        cache.computedCount += 1
         return filter
     }
 }

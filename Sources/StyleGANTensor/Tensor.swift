@@ -34,6 +34,14 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// Uninitialised tensor (every element is written by the caller).
+    /// Uninitialised, in a buffer of exactly its size (see `TensorStorage(exactCount:)`).
+    init(exactUninitializedShape shape: [Int]) {
+        self.shape = shape
+        self.count = Shape.count(shape)
+        self.storage = TensorStorage(exactCount: count)
+        self.requiresGrad = false
+    }
+
     init(uninitializedShape shape: [Int]) {
         self.shape = shape
         self.count = Shape.count(shape)

@@ -7,7 +7,7 @@ final class TensorStorage: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
     /// Floats the buffer really holds (>= count: the pool may hand out a larger free one).
-    private let capacity: Int
+    let capacity: Int
     /// For a slice: the storage whose memory this is (kept alive; nothing is freed).
     private let base: TensorStorage?
 
@@ -15,6 +15,15 @@ final class TensorStorage: @unchecked Sendable {
     init(count: Int) {
         self.count = count
         (self.pointer, self.capacity) = BufferPool.shared.take(count: count)
+        self.base = nil
+    }
+
+    /// Uninitialised storage of exactly `count` floats, never a larger pooled buffer: for
+    /// values kept for the process's life (`FrozenWeights`), which would otherwise hold a
+    /// free buffer up to `BufferPool.fitRatio` times their size.
+    init(exactCount count: Int) {
+        self.count = count
+        (self.pointer, self.capacity) = BufferPool.shared.takeExact(count: count)
         self.base = nil
     }
 
@@ -63,11 +72,29 @@ public final class BufferPool: @unchecked Sendable {
             return (p, size)
         }
         lock.unlock()
+        return (Self.allocate(n), n)
+    }
+
+    /// A buffer of exactly `count` floats: a free one of that size, else a new one.
+    func takeExact(count: Int) -> (UnsafeMutablePointer<Float>, capacity: Int) {
+        let n = max(count, 1)
+        lock.lock()
+        if var list = free[n], let p = list.popLast() {
+            free[n] = list.isEmpty ? nil : list
+            heldBytes -= n * 4
+            lock.unlock()
+            return (p, n)
+        }
+        lock.unlock()
+        return (Self.allocate(n), n)
+    }
+
+    private static func allocate(_ n: Int) -> UnsafeMutablePointer<Float> {
         var raw: UnsafeMutableRawPointer?
         guard posix_memalign(&raw, 64, n * MemoryLayout<Float>.stride) == 0, let raw else {
             fatalError("out of memory allocating \(n) floats")
         }
-        return (raw.bindMemory(to: Float.self, capacity: n), n)
+        return raw.bindMemory(to: Float.self, capacity: n)
     }
 
     /// Returns a buffer `take` handed out, with the capacity it reported.

@@ -66,8 +66,10 @@ final class InferencePathTests: XCTestCase {
         XCTAssertTrue(g.render(d).scalars == live, "first frozen render")
         let afterFirst = kept.keptFloats
         XCTAssertGreaterThan(afterFirst, 0, "nothing was kept")
+        let computed = kept.computedCount
         XCTAssertTrue(g.render(d).scalars == live, "second frozen render (kept values)")
         XCTAssertEqual(kept.keptFloats, afterFirst, "a second render kept more")
+        XCTAssertEqual(kept.computedCount, computed, "a second render recomputed kept values")
         let frozenOne = g.render(one)
         assertClose(frozenOne, liveOne, relative: 1e-4, "batch 1 with the 16² layer on F(4x4, 3x3)")
         XCTAssertTrue(frozenOne.scalars != liveOne.scalars, "the kept plan did not change the 16² layer")

@@ -20,4 +20,20 @@ final class BufferPoolTests: XCTestCase {
         let small = Tensor(uninitializedShape: [200_003])
         XCTAssertNotEqual(small.data, pointer)
     }
+
+    /// Values kept for the process's life take a buffer of exactly their size, never a
+    /// larger free one (which they would hold for good).
+    func testExactStorageNeverTakesALargerFreeBuffer() {
+        BufferPool.drainShared()
+        var big: Tensor? = Tensor(uninitializedShape: [1_000_003])
+        let pointer = big!.data
+        big = nil
+        let exact = Tensor(exactUninitializedShape: [300_007])
+        XCTAssertNotEqual(exact.data, pointer)
+        XCTAssertEqual(exact.storage.capacity, 300_007)
+        // The large free buffer is still there for a request that may take it.
+        let fitted = Tensor(uninitializedShape: [300_007])
+        XCTAssertEqual(fitted.data, pointer)
+        XCTAssertEqual(fitted.storage.capacity, 1_000_003)
+    }
 }
