@@ -60,30 +60,22 @@ public final class BufferPool: @unchecked Sendable {
     static let fitRatio = 4
 
     /// A buffer of at least `count` floats and its real capacity.
-    func take(count: Int) -> (UnsafeMutablePointer<Float>, capacity: Int) {
+    func take(count: Int) -> (UnsafeMutablePointer<Float>, capacity: Int) { take(count: count, fitRatio: Self.fitRatio) }
+
+    /// A buffer of exactly `count` floats: a free one of that size, else a new one.
+    func takeExact(count: Int) -> (UnsafeMutablePointer<Float>, capacity: Int) { take(count: count, fitRatio: 1) }
+
+    /// A free buffer of `count` to `fitRatio` x `count` floats (the smallest), else a new one.
+    private func take(count: Int, fitRatio: Int) -> (UnsafeMutablePointer<Float>, capacity: Int) {
         let n = max(count, 1)
         lock.lock()
         // Lists are never left empty (popping the last one removes the key).
-        let fit = free[n] != nil ? n : free.keys.filter { $0 > n && $0 <= n * Self.fitRatio }.min()
+        let fit = free[n] != nil ? n : free.keys.filter { $0 > n && $0 <= n * fitRatio }.min()
         if let size = fit, var list = free[size], let p = list.popLast() {
             free[size] = list.isEmpty ? nil : list
             heldBytes -= size * 4
             lock.unlock()
             return (p, size)
-        }
-        lock.unlock()
-        return (Self.allocate(n), n)
-    }
-
-    /// A buffer of exactly `count` floats: a free one of that size, else a new one.
-    func takeExact(count: Int) -> (UnsafeMutablePointer<Float>, capacity: Int) {
-        let n = max(count, 1)
-        lock.lock()
-        if var list = free[n], let p = list.popLast() {
-            free[n] = list.isEmpty ? nil : list
-            heldBytes -= n * 4
-            lock.unlock()
-            return (p, n)
         }
         lock.unlock()
         return (Self.allocate(n), n)
