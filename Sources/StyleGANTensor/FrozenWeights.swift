@@ -93,7 +93,7 @@ public final class FrozenWeights: @unchecked Sendable {
         let floats = Int(ck_conv2d_inference_filter_floats(&s))
         guard floats > 0 else { return nil }
         let key = FilterKey(weight: ObjectIdentifier(weight), rotated: rotated)
-        if let kept = cache.filters[key], kept.count == floats { return kept }
+        if let kept = cache.filters[key] { return kept }   // its size depends on the weight's shape alone
         let filter = Tensor(exactUninitializedShape: [floats])
         ck_conv2d_inference_transform_filter(&s, rotated ? 1 : 0, weight.data, filter.data)
         cache.filters[key] = filter

@@ -33,7 +33,6 @@ public final class Tensor: @unchecked Sendable {
         self.requiresGrad = requiresGrad
     }
 
-    /// Uninitialised tensor (every element is written by the caller).
     /// Uninitialised, in a buffer of exactly its size (see `TensorStorage(exactCount:)`).
     init(exactUninitializedShape shape: [Int]) {
         self.shape = shape
@@ -42,6 +41,7 @@ public final class Tensor: @unchecked Sendable {
         self.requiresGrad = false
     }
 
+    /// Uninitialised tensor (every element is written by the caller).
     init(uninitializedShape shape: [Int]) {
         self.shape = shape
         self.count = Shape.count(shape)
