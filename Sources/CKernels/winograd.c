@@ -36,6 +36,7 @@
 #include "winograd.h"
 #include "ck_scratch.h"
 #include "ck_simd.h"
+#include "gemm_tile.h"
 
 #include <string.h>
 
@@ -372,15 +373,18 @@ static void wino_conv(const wplan *p, const float *x, float *y, float *ws) {
         // Small GEMMs (the 64..128-channel layers of small models, e.g. [64 x 128] x
         // [128 x 1024 tiles]): the 16 run side by side, one whole GEMM per thread, instead
         // of OpenBLAS splitting each (a fork/join and a re-packing per GEMM per thread;
-        // measured 1.5x faster on 2 threads for the bundled 64² model). Inside this region
-        // a GEMM runs on one thread: ck_set_num_threads allows one active OpenMP level, so
-        // OpenBLAS (an OpenMP build) cannot nest. The values are those of a one-thread
-        // GEMM (as at --threads 1), which can differ in the last bit from a split one.
-        const int split = (double)K * C * nt < WINO_SPLIT_GEMM_MAX;
-#pragma omp parallel for schedule(static) if (split)
-        for (int e = 0; e < 16; e++)
-            ck_sgemm(0, 0, K, nt, C, 1.0f, U + (size_t)e * K * C, C, V + (size_t)e * p->vs, (int)ldt, 0.0f,
-                     M + (size_t)e * p->ms, (int)ldt);
+        // measured 1.5x faster on 2 threads for the bundled 64² model), on the in-place
+        // micro-kernel (gemm_tile.h), which packs nothing. Its values do not depend on the
+        // thread count. Large GEMMs go through OpenBLAS, threaded inside.
+        if ((double)K * C * nt < WINO_SPLIT_GEMM_MAX) {
+#pragma omp parallel for schedule(static)
+            for (int e = 0; e < 16; e++)
+                gemm_strided(K, nt, C, U + (size_t)e * K * C, C, V + (size_t)e * p->vs, ldt, M + (size_t)e * p->ms, ldt);
+        } else {
+            for (int e = 0; e < 16; e++)
+                ck_sgemm(0, 0, K, nt, C, 1.0f, U + (size_t)e * K * C, C, V + (size_t)e * p->vs, (int)ldt, 0.0f,
+                         M + (size_t)e * p->ms, (int)ldt);
+        }
         output_transform(p, M, r0, nr, y, scratch);
     }
 }

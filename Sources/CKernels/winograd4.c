@@ -31,6 +31,7 @@
 #include "winograd.h"
 #include "ck_scratch.h"
 #include "ck_simd.h"
+#include "gemm_tile.h"
 
 #include <string.h>
 
@@ -342,12 +343,18 @@ void ck_wino4_forward(const ck_conv_shape *s, int upsample, int rot180, const fl
                 U = ws;
                 ue = (size_t)nk * C;
             }
-            // Small GEMMs run side by side, one per thread (see wino_conv in winograd.c).
-            const int split = (double)nk * C * nt < WINO4_SPLIT_GEMM_MAX;
-#pragma omp parallel for schedule(static) if (split)
-            for (int e = 0; e < 36; e++)
-                ck_sgemm(0, 0, nk, nt, C, 1.0f, U + (size_t)e * ue, C, V + (size_t)e * p.vs, (int)ldt, 0.0f,
-                         M + (size_t)e * p.ms, (int)ldt);
+            // Small GEMMs run side by side, one per thread, on the in-place micro-kernel
+            // (gemm_tile.h: OpenBLAS would pack both operands of every one); large ones
+            // through OpenBLAS, threaded inside.
+            if ((double)nk * C * nt < WINO4_SPLIT_GEMM_MAX) {
+#pragma omp parallel for schedule(static)
+                for (int e = 0; e < 36; e++)
+                    gemm_strided(nk, nt, C, U + (size_t)e * ue, C, V + (size_t)e * p.vs, ldt, M + (size_t)e * p.ms, ldt);
+            } else {
+                for (int e = 0; e < 36; e++)
+                    ck_sgemm(0, 0, nk, nt, C, 1.0f, U + (size_t)e * ue, C, V + (size_t)e * p.vs, (int)ldt, 0.0f,
+                             M + (size_t)e * p.ms, (int)ldt);
+            }
             output_transform(&p, M, r0, nr, k0, k1, y, scratch);
         }
     }
