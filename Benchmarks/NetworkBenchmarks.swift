@@ -83,6 +83,11 @@ func runTrainingSuite() {
             opts.r1Interval = n
             guard let trainer = try? Trainer(options: opts, dataset: data) else { return nil }
             trainer.trainStep()   // warm-up (allocates the pool and workspaces)
+            let before = BufferPool.sharedStatistics, faultsBefore = minorPageFaults()
+            defer {
+                let after = BufferPool.sharedStatistics
+                print("  (interval \(n): \(((after.allocatedBytes - before.allocatedBytes) / steps) >> 20) MiB allocated, \(((after.freedBytes - before.freedBytes) / steps) >> 20) MiB freed, \((minorPageFaults() - faultsBefore) / steps) page faults per step)")
+            }
             return seconds { for _ in 0..<steps { trainer.trainStep() } } / Double(steps)
         }
         guard let warmR1 = perStep(interval: 1, steps: 2), let plain = perStep(interval: 1024, steps: 3) else {
@@ -94,4 +99,11 @@ func runTrainingSuite() {
     }
     print("(against PyTorch on this machine: Benchmarks/compare-pytorch.sh)")
     print("")
+}
+
+/// Minor page faults of this process so far (fresh pages the kernel had to zero).
+func minorPageFaults() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_minflt
 }

@@ -211,13 +211,14 @@ static void row_phases(const w4plan *p, const float *plane, int iy, float *P, fl
 static void input_transform(const w4plan *p, const float *x, long r0, long nr, float *V, float *scratch) {
     const int C = p->C, th = p->th, tw = p->tw, twp = p->twp, ls = p->ls;
     const size_t ldt = p->ldt, es = p->vs, plane_size = (size_t)p->hin * p->win;
-    const long jobs = (long)C * nr;
+    const long jobs = (long)C * nr, chunk = ck_claim_chunk(jobs);
+    long next = 0;
 #pragma omp parallel num_threads(ck_scratch_threads())
     {
         float *P = scratch + (size_t)omp_get_thread_num() * p->tmp;   // [6 rows][4 phases][ls]
         float *out = P + 24 * (size_t)ls;                                // [36][ls] (first row_phases' pad)
-#pragma omp for schedule(static)
-        for (long j = 0; j < jobs; j++) {
+        for (long j0; (j0 = ck_claim(&next, chunk)) < jobs;)
+        for (long j = j0; j < j0 + chunk && j < jobs; j++) {
             const int c = (int)(j / nr);
             const long rr = j % nr, r = r0 + rr;
             const int b = (int)(r / th), ty = (int)(r % th);
@@ -266,13 +267,14 @@ static void output_transform(const w4plan *p, const float *M, long r0, long nr, 
                              float *scratch) {
     const int K = p->K, H = p->H, W = p->W, th = p->th, tw = p->tw, twp = p->twp, ls = p->ls;
     const size_t ldt = p->ldt, es = p->ms;
-    const long jobs = (long)(k1 - k0) * nr;
+    const long jobs = (long)(k1 - k0) * nr, chunk = ck_claim_chunk(jobs);
+    long next = 0;
 #pragma omp parallel num_threads(ck_scratch_threads())
     {
         float *cols = scratch + (size_t)omp_get_thread_num() * p->tmp;   // [4 rows][4 columns][ls]
         float *rows = cols + 16 * (size_t)ls;                              // [4][4 ls]
-#pragma omp for schedule(static)
-        for (long j = 0; j < jobs; j++) {
+        for (long j0; (j0 = ck_claim(&next, chunk)) < jobs;)
+        for (long j = j0; j < j0 + chunk && j < jobs; j++) {
             const int k = k0 + (int)(j / nr);
             const long rr = j % nr, r = r0 + rr;
             const int b = (int)(r / th), ty = (int)(r % th);
@@ -347,8 +349,9 @@ void ck_wino4_forward(const ck_conv_shape *s, int upsample, int rot180, const fl
             // (gemm_tile.h: OpenBLAS would pack both operands of every one); large ones
             // through OpenBLAS, threaded inside.
             if ((double)nk * C * nt < WINO4_SPLIT_GEMM_MAX) {
-#pragma omp parallel for schedule(static)
-                for (int e = 0; e < 36; e++)
+                long next = 0;
+#pragma omp parallel
+                for (long e; (e = ck_claim(&next, 1)) < 36;)
                     gemm_strided(nk, nt, C, U + (size_t)e * ue, C, V + (size_t)e * p.vs, ldt, M + (size_t)e * p.ms, ldt);
             } else {
                 for (int e = 0; e < 36; e++)

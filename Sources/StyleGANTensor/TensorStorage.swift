@@ -56,6 +56,7 @@ public final class BufferPool: @unchecked Sendable {
     var capacityBytes = Int(min(ProcessInfo.processInfo.physicalMemory / 4, UInt64(Int.max)))
     private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
     private var heldBytes = 0
+    private var counters = Statistics()
     private let lock = NSLock()
     static let fitRatio = 4
 
@@ -77,6 +78,7 @@ public final class BufferPool: @unchecked Sendable {
             lock.unlock()
             return (p, size)
         }
+        counters.allocatedBytes += n * 4
         lock.unlock()
         return (Self.allocate(n), n)
     }
@@ -98,6 +100,7 @@ public final class BufferPool: @unchecked Sendable {
             heldBytes += n * 4
             lock.unlock()
         } else {
+            counters.freedBytes += n * 4
             lock.unlock()
             Foundation.free(p)
         }
@@ -116,4 +119,19 @@ public final class BufferPool: @unchecked Sendable {
 extension BufferPool {
     /// Frees the shared pool's idle buffers (e.g. before measuring peak memory).
     public static func drainShared() { shared.drain() }
+
+    /// What the pool has asked of the system allocator so far (cumulative).
+    public struct Statistics: Sendable, Equatable {
+        /// Bytes of buffers newly allocated (no free buffer fitted).
+        public var allocatedBytes = 0
+        /// Bytes of returned buffers freed because the pool was full.
+        public var freedBytes = 0
+    }
+
+    /// The shared pool's counters: in a steady loop (training steps, renders) they stop
+    /// growing once every size the loop needs is pooled.
+    public static var sharedStatistics: Statistics {
+        shared.lock.lock(); defer { shared.lock.unlock() }
+        return shared.counters
+    }
 }

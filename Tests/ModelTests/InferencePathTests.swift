@@ -86,4 +86,23 @@ final class InferencePathTests: XCTestCase {
             }
         }
     }
+
+    /// Renders in a loop (serve, interpolate) reuse the memory of the render before: once
+    /// every size is pooled, a render asks the system for nothing (fresh pages are zeroed
+    /// one by one by the kernel, a cost per render if the pool let them go).
+    func testRepeatedRendersAllocateNothingNew() {
+        var c = tinyConfig(resolution: 64)
+        c.fmapBase = 1024
+        c.fmapMax = 32
+        let g = Generator(config: c, seed: 3)
+        g.freeze()
+        let d = withoutGradients { g.dlatents(from: g.map(Tensor.randomNormal([1, c.latentSize], seed: 5))) }
+        _ = g.render(d)
+        _ = g.render(d)
+        let before = BufferPool.sharedStatistics
+        for _ in 0..<3 { _ = g.render(d) }
+        let after = BufferPool.sharedStatistics
+        XCTAssertEqual(after.allocatedBytes, before.allocatedBytes, "renders after the first allocated fresh buffers")
+        XCTAssertEqual(after.freedBytes, before.freedBytes, "renders after the first freed pooled buffers")
+    }
 }
