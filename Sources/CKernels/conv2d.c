@@ -60,7 +60,7 @@ void ck_conv_shape_finish(ck_conv_shape *s) {
 #define WINO4_MIN_CHANNEL_PRODUCT 2048
 #endif
 #ifndef WINO4_MIN_TILES
-#define WINO4_MIN_TILES 32
+#define WINO4_MIN_TILES 16
 #endif
 #ifndef WINO4_MIN_TILES_KEPT
 #define WINO4_MIN_TILES_KEPT 16
@@ -93,14 +93,19 @@ static int winograd_pays(const ck_conv_shape *s, ck_conv_pass pass) {
 // F(4x4, 3x3) for inference. Measured on the 2-core EPYC (stylegan-bench --suite conv, the
 // inf rows against the fwd rows' plan): 1.2-1.7x faster than F(2x2, 3x3) from 32 to 512
 // channels wherever the batch has >= 32 tiles of 4x4 outputs (512 @16² batch 2: 16.2 ->
-// 9.4 ms; 128 @8² batch 8: 1.57 -> 1.40), a tie or 2-4 % slower at 16 tiles (128 and 512
-// @16² batch 1), so it starts at 32 tiles. Against the direct kernels at 32 channels in and
+// 9.4 ms; 128 @8² batch 8: 1.57 -> 1.40); at first a tie or 2-4 % slower at 16 tiles (128
+// and 512 @16² batch 1), faster since (below). Against the direct kernels at 32 channels in and
 // out it ties at 512² and loses at 1024² (279 vs 180 ms at batch 1: the GEMMs are too thin
 // for the transforms), so it needs cin * cout >= 2048 (64 -> 32 up-conv at 1024²: 216 ms).
 // With the transformed filter kept by the caller (CK_CONV_INFERENCE_KEPT; the infk rows),
-// 16 tiles pay too: at batch 1 @16², 128 ch 0.61-1.03 -> 0.27-0.43 ms, 512 ch 7.3-10.4 ->
-// 4.5-5.4 ms; at 4 tiles (@8² batch 1) it ties at 128 and 256 channels and loses at 512
-// (2.0-2.7 vs 3.2-3.8 ms against small-gemm).
+// 16 tiles paid first: at batch 1 @16², 128 ch 0.61-1.03 -> 0.27-0.43 ms, 512 ch 7.3-10.4
+// -> 4.5-5.4 ms. Since the products run on the in-place micro-kernel and large filters are
+// transformed in output-channel chunks, 16 tiles pay without a kept filter as well (batch 1
+// @16², six alternated runs, min / median against gemm-chunked: 128 ch 0.67 / 0.87 -> 0.44 /
+// 0.61 ms, 256 ch 1.78 / 2.31 -> 1.55 / 1.68, 512 ch 7.04 / 8.75 -> 5.06 / 6.14), so both
+// passes start at 16 tiles and a kept filter changes no plan, only the work. At 4 tiles
+// (@8² batch 1) it ties at 128 and 256 channels and loses at 512 (2.0-2.7 vs 3.2-3.8 ms
+// against small-gemm).
 static int winograd4_pays(const ck_conv_shape *s, int kept) {
     if (WINO_DISABLE || s->kh != 3 || s->kw != 3 || s->stride != 1 || s->pad != 1 || s->ho != s->h ||
         s->wo != s->w)
