@@ -19,8 +19,7 @@ enum Pass: String {
         case .forward: CK_CONV_FORWARD
         case .inputGrad: CK_CONV_INPUT_GRAD
         case .weightGrad: CK_CONV_WEIGHT_GRAD
-        case .inference, .upsampledInference: CK_CONV_INFERENCE
-        case .keptInference, .keptUpsampledInference: CK_CONV_INFERENCE_KEPT
+        case .inference, .upsampledInference, .keptInference, .keptUpsampledInference: CK_CONV_INFERENCE
         }
     }
 }
@@ -113,7 +112,7 @@ func runConvSuite(gemmGflops: Double) -> Int {
         case .weightGrad: t = bestTime(flops: flops) { ck_conv2d_weight_grad(&s, x, y, w, ws) }
         case .inference: t = bestTime(flops: flops) { ck_conv2d_forward_inference(&s, x, w, nil, y, ws) }
         case .upsampledInference:
-            precondition(ck_conv2d_upsample_fusable(&s, 0) != 0, "upinf \(shape) b\(c.batch): not fusable")
+            precondition(ck_conv2d_upsample_fusable(&s) != 0, "upinf \(shape) b\(c.batch): not fusable")
             t = bestTime(flops: flops) { _ = ck_conv2d_upsample_inference(&s, 0, x, w, nil, y, ws) }
         case .keptInference, .keptUpsampledInference:
             let kept = emptyBuffer(max(Int(ck_conv2d_inference_filter_floats(&s)), 1))
@@ -122,7 +121,7 @@ func runConvSuite(gemmGflops: Double) -> Int {
             if c.pass == .keptInference {
                 t = bestTime(flops: flops) { ck_conv2d_forward_inference(&s, x, w, filter, y, ws) }
             } else {
-                precondition(ck_conv2d_upsample_fusable(&s, 1) != 0, "upinfk \(shape) b\(c.batch): not fusable")
+                precondition(ck_conv2d_upsample_fusable(&s) != 0, "upinfk \(shape) b\(c.batch): not fusable")
                 t = bestTime(flops: flops) { _ = ck_conv2d_upsample_inference(&s, 0, x, w, filter, y, ws) }
             }
             kept.deallocate()

@@ -7,9 +7,8 @@
 //   path          file               taken when
 //   zero          conv2d.c           a dimension is <= 0: the output is empty or all zeros
 //   winograd4     winograd4.c        inference only: 3x3 / stride 1 / pad 1, >= 32 channels in and
-//                                    out and cin * cout >= 2048, maps >= 8x8, >= 32 4x4 output
-//                                    tiles over the batch (>= 16 when the caller keeps the
-//                                    transformed filter: CK_CONV_INFERENCE_KEPT)
+//                                    out and cin * cout >= 2048, maps >= 8x8, >= 16 4x4 output
+//                                    tiles over the batch
 //   winograd      winograd.c         3x3 / stride 1 / pad 1, >= 64 channels in and out, maps
 //                                    >= 8x8, >= 256 2x2 output tiles over the batch (128 for
 //                                    the weight grad)
@@ -23,8 +22,8 @@
 //   gemm-1x1      conv_gemm.c        1x1 / stride 1 / pad 0, per image (x is the column matrix)
 //   gemm-chunked  conv_gemm.c        anything else: per image, im2col in chunks of output rows
 //
-// The inference passes plan as the forward unless winograd4 is taken; CK_CONV_INFERENCE_KEPT
-// (the caller keeps the transformed filter) takes it from fewer tiles.
+// The inference pass plans as the forward unless winograd4 is taken; a caller that keeps
+// the transformed filter (ck_conv2d_inference_transform_filter) gets the same plan.
 //
 // Every path is tested against the *_naive twins (conv2d_naive.c) in ConvKernelTests,
 // WinogradTests and ConvPlanTests; ConvPlanTests also pins the path of the StyleGAN layers.
@@ -62,9 +61,6 @@ void ck_conv_shape_finish(ck_conv_shape *s) {
 #ifndef WINO4_MIN_TILES
 #define WINO4_MIN_TILES 16
 #endif
-#ifndef WINO4_MIN_TILES_KEPT
-#define WINO4_MIN_TILES_KEPT 16
-#endif
 
 static int has_empty_dim(const ck_conv_shape *s) {
     return s->n <= 0 || s->cin <= 0 || s->h <= 0 || s->w <= 0 || s->cout <= 0 || s->kh <= 0 || s->kw <= 0 ||
@@ -97,16 +93,15 @@ static int winograd_pays(const ck_conv_shape *s, ck_conv_pass pass) {
 // and 512 @16² batch 1), faster since (below). Against the direct kernels at 32 channels in and
 // out it ties at 512² and loses at 1024² (279 vs 180 ms at batch 1: the GEMMs are too thin
 // for the transforms), so it needs cin * cout >= 2048 (64 -> 32 up-conv at 1024²: 216 ms).
-// With the transformed filter kept by the caller (CK_CONV_INFERENCE_KEPT; the infk rows),
-// 16 tiles paid first: at batch 1 @16², 128 ch 0.61-1.03 -> 0.27-0.43 ms, 512 ch 7.3-10.4
-// -> 4.5-5.4 ms. Since the products run on the in-place micro-kernel and large filters are
+// With the transformed filter kept by the caller (the infk rows), 16 tiles paid first: at
+// batch 1 @16², 128 ch 0.61-1.03 -> 0.27-0.43 ms, 512 ch 7.3-10.4 -> 4.5-5.4 ms. Since the products run on the in-place micro-kernel and large filters are
 // transformed in output-channel chunks, 16 tiles pay without a kept filter as well (batch 1
 // @16², six alternated runs, min / median against gemm-chunked: 128 ch 0.67 / 0.87 -> 0.44 /
-// 0.61 ms, 256 ch 1.78 / 2.31 -> 1.55 / 1.68, 512 ch 7.04 / 8.75 -> 5.06 / 6.14), so both
-// passes start at 16 tiles and a kept filter changes no plan, only the work. At 4 tiles
+// 0.61 ms, 256 ch 1.78 / 2.31 -> 1.55 / 1.68, 512 ch 7.04 / 8.75 -> 5.06 / 6.14), so it
+// starts at 16 tiles either way and a kept filter changes no plan, only the work. At 4 tiles
 // (@8² batch 1) it ties at 128 and 256 channels and loses at 512 (2.0-2.7 vs 3.2-3.8 ms
 // against small-gemm).
-static int winograd4_pays(const ck_conv_shape *s, int kept) {
+static int winograd4_pays(const ck_conv_shape *s) {
     if (WINO_DISABLE || s->kh != 3 || s->kw != 3 || s->stride != 1 || s->pad != 1 || s->ho != s->h ||
         s->wo != s->w)
         return 0;
@@ -114,7 +109,7 @@ static int winograd4_pays(const ck_conv_shape *s, int kept) {
     if ((long)s->cin * s->cout < WINO4_MIN_CHANNEL_PRODUCT) return 0;
     if (s->h < WINO_MIN_HW || s->w < WINO_MIN_HW) return 0;
     const long tiles = (long)s->n * ((s->h + 3) / 4) * ((s->w + 3) / 4);
-    return tiles >= (kept ? WINO4_MIN_TILES_KEPT : WINO4_MIN_TILES);
+    return tiles >= WINO4_MIN_TILES;
 }
 
 // Direct forward and weight grad (GEMM with M = cout = 16..64 is poor at large sizes).
@@ -138,15 +133,14 @@ static int small_gemm_pays(const ck_conv_shape *s) {
 
 ck_conv_path ck_conv_plan(const ck_conv_shape *s, ck_conv_pass pass) {
     if (has_empty_dim(s)) return CK_CONV_ZERO;
-    if (pass == CK_CONV_INFERENCE || pass == CK_CONV_INFERENCE_KEPT) {
-        if (winograd4_pays(s, pass == CK_CONV_INFERENCE_KEPT)) return CK_CONV_WINOGRAD4;
+    if (pass == CK_CONV_INFERENCE) {
+        if (winograd4_pays(s)) return CK_CONV_WINOGRAD4;
         pass = CK_CONV_FORWARD;
     }
     if (winograd_pays(s, pass)) return CK_CONV_WINOGRAD;
     switch (pass) {
     case CK_CONV_FORWARD:
     case CK_CONV_INFERENCE:   // not reached: turned into CK_CONV_FORWARD above
-    case CK_CONV_INFERENCE_KEPT:
         if (direct_forward_pays(s)) return CK_CONV_DIRECT;
         if (small_gemm_pays(s)) return CK_CONV_SMALL_GEMM;
         break;
@@ -184,7 +178,7 @@ static size_t pass_workspace_floats(const ck_conv_shape *s, ck_conv_pass pass) {
     switch (path) {
     case CK_CONV_ZERO: return 0;
     case CK_CONV_WINOGRAD:
-        return ck_wino_workspace_floats(s, pass == CK_CONV_INFERENCE || pass == CK_CONV_INFERENCE_KEPT ? CK_CONV_FORWARD : pass);
+        return ck_wino_workspace_floats(s, pass == CK_CONV_INFERENCE ? CK_CONV_FORWARD : pass);
     case CK_CONV_WINOGRAD4: return ck_wino4_workspace_floats(s);
     case CK_CONV_DIRECT: return ck_conv_direct_workspace_floats(s, pass);
     case CK_CONV_SMALL_GEMM: return ck_conv_small_gemm_workspace_floats(s);
@@ -206,8 +200,7 @@ size_t ck_conv2d_workspace_floats(const ck_conv_shape *s) {
 }
 
 size_t ck_conv2d_inference_workspace_floats(const ck_conv_shape *s) {
-    const size_t plain = pass_workspace_floats(s, CK_CONV_INFERENCE), kept = pass_workspace_floats(s, CK_CONV_INFERENCE_KEPT);
-    return plain > kept ? plain : kept;
+    return pass_workspace_floats(s, CK_CONV_INFERENCE);
 }
 
 // MARK: - Passes
@@ -237,25 +230,24 @@ void ck_conv2d_forward(const ck_conv_shape *s, const float *x, const float *weig
 
 void ck_conv2d_forward_inference(const ck_conv_shape *s, const float *x, const float *weight,
                                  const float *filter, float *y, float *ws) {
-    forward(s, filter ? CK_CONV_INFERENCE_KEPT : CK_CONV_INFERENCE, x, weight, filter, y, ws);
+    forward(s, CK_CONV_INFERENCE, x, weight, filter, y, ws);
 }
 
 size_t ck_conv2d_inference_filter_floats(const ck_conv_shape *s) {
-    return ck_conv_plan(s, CK_CONV_INFERENCE_KEPT) == CK_CONV_WINOGRAD4 ? ck_wino4_filter_floats(s) : 0;
+    return ck_conv_plan(s, CK_CONV_INFERENCE) == CK_CONV_WINOGRAD4 ? ck_wino4_filter_floats(s) : 0;
 }
 
 void ck_conv2d_inference_transform_filter(const ck_conv_shape *s, int rot180, const float *weight, float *filter) {
-    if (ck_conv_plan(s, CK_CONV_INFERENCE_KEPT) == CK_CONV_WINOGRAD4) ck_wino4_transform_filter(s, rot180, weight, filter);
+    if (ck_conv_plan(s, CK_CONV_INFERENCE) == CK_CONV_WINOGRAD4) ck_wino4_transform_filter(s, rot180, weight, filter);
 }
 
-int ck_conv2d_upsample_fusable(const ck_conv_shape *s, int kept) {
-    return s->h % 2 == 0 && s->w % 2 == 0 &&
-           ck_conv_plan(s, kept ? CK_CONV_INFERENCE_KEPT : CK_CONV_INFERENCE) == CK_CONV_WINOGRAD4;
+int ck_conv2d_upsample_fusable(const ck_conv_shape *s) {
+    return s->h % 2 == 0 && s->w % 2 == 0 && ck_conv_plan(s, CK_CONV_INFERENCE) == CK_CONV_WINOGRAD4;
 }
 
 int ck_conv2d_upsample_inference(const ck_conv_shape *s, int rot180, const float *x, const float *weight,
                                  const float *filter, float *y, float *ws) {
-    if (!ck_conv2d_upsample_fusable(s, filter != NULL)) return -1;
+    if (!ck_conv2d_upsample_fusable(s)) return -1;
     ck_wino4_forward(s, 1, rot180 != 0, x, weight, filter, y, ws);
     return 0;
 }

@@ -207,7 +207,6 @@ static void gemm_grouped(const ck_conv_shape *s, ck_conv_pass pass, const float 
         switch (pass) {
         case CK_CONV_FORWARD:
         case CK_CONV_INFERENCE:   // not passed here (conv2d.c sends CK_CONV_FORWARD)
-        case CK_CONV_INFERENCE_KEPT:
             ck_sgemm(0, 0, cout, (int)N, K, 1.0f, weight, K, col, (int)N, 0.0f, tmp, (int)N);
             from_gemm_layout(tmp, out + (size_t)b0 * cout * P, gg, cout, P);
             break;
@@ -246,8 +245,7 @@ static void gemm_per_image(const ck_conv_shape *s, ck_conv_path path, ck_conv_pa
             const int nc = (r1 - r0) * wo;
             switch (pass) {
             case CK_CONV_FORWARD:
-            case CK_CONV_INFERENCE:
-            case CK_CONV_INFERENCE_KEPT: {
+            case CK_CONV_INFERENCE: {
                 const float *xb = x + (size_t)b * xs;
                 const float *col = is1x1 ? xb : im2col_rows(s, xb, r0, r1, ws);
                 ck_sgemm(0, 0, cout, nc, K, 1.0f, weight, K, col, nc, 0.0f,

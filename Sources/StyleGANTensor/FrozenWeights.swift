@@ -9,11 +9,8 @@ import CKernels
 ///   64² batch 1 the transform was ~7 % of a render). Larger ones are transformed per call
 ///   as without the cache: kept, every render streams them from memory (4x the weight
 ///   instead of 1x), which made an official 64² model's batch-1 renders 0-10 % slower.
-/// Kept values are computed by the same kernels as the uncached path. With the filter
-/// kept, F(4×4, 3×3) also pays at 16–31 tiles (the kernels' `CK_CONV_INFERENCE_KEPT`
-/// plan: the 16² layers at batch 1), so such a layer rounds as the inference kernels do
-/// at larger batches (~1e-5 relative); every other layer gives the same bytes as without
-/// the cache, and a frozen generator always renders the same bytes for the same input.
+/// Kept values are computed by the same kernels as the uncached path, and a kept filter
+/// changes no conv's plan, so a frozen generator renders the same bytes as a live one.
 ///
 /// Takes effect only inside `use { }`, with gradients off, for the tensors given at
 /// init and the scaled tensors made from them; anything else passes through. Like
@@ -61,8 +58,7 @@ public final class FrozenWeights: @unchecked Sendable {
     }
 
     /// Whether the transformed filter of the 3x3 conv weight [out, in, 3, 3] is kept
-    /// (`keeps` and at most `maxKeptFilterFloats`): its convs then plan as the kernels'
-    /// `CK_CONV_INFERENCE_KEPT`.
+    /// (`keeps` and at most `maxKeptFilterFloats`) wherever its convs plan to F(4×4, 3×3).
     public static func keepsFilter(_ weight: Tensor) -> Bool {
         weight.rank == 4 && 36 * weight.shape[0] * weight.shape[1] <= maxKeptFilterFloats && keeps(weight)
     }
@@ -85,8 +81,8 @@ public final class FrozenWeights: @unchecked Sendable {
     }
 
     /// The transformed filter of `weight` for the inference conv `shape` (rotated taps if
-    /// `rotated`), kept; nil unless `keepsFilter(weight)` and the kept plan of `shape` (the
-    /// kernels' `CK_CONV_INFERENCE_KEPT`) has a filter transform.
+    /// `rotated`), kept; nil unless `keepsFilter(weight)` and the inference plan of `shape`
+    /// has a filter transform (F(4×4, 3×3)).
     static func inferenceFilter(_ weight: Tensor, shape: ck_conv_shape, rotated: Bool) -> Tensor? {
         guard keepsFilter(weight), let cache = current else { return nil }
         var s = shape

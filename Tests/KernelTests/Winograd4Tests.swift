@@ -37,9 +37,7 @@ final class Winograd4Tests: XCTestCase {
                        file: StaticString = #filePath, line: UInt = #line) -> Float {
         var s = shape(n, cin, h, w, cout)
         let label = "n \(n) cin \(cin) \(h)x\(w) cout \(cout)\(upsample ? " upsampled" : "")\(rotated ? " rotated" : "")"
-        // 16-31 tiles take F(4x4, 3x3) only with a kept filter: then only that run is.
-        let keptOnly = ck_conv_plan(&s, CK_CONV_INFERENCE) != CK_CONV_WINOGRAD4
-        XCTAssertEqual(ck_conv_plan(&s, CK_CONV_INFERENCE_KEPT), CK_CONV_WINOGRAD4, "not winograd4: \(label)",
+        XCTAssertEqual(ck_conv_plan(&s, CK_CONV_INFERENCE), CK_CONV_WINOGRAD4, "not winograd4: \(label)",
                        file: file, line: line)
         var rng = KernelTestRNG(seed: seed)
         let x = upsample ? rng.array(n * cin * h * w / 4) : rng.array(n * cin * h * w)
@@ -71,18 +69,15 @@ final class Winograd4Tests: XCTestCase {
             var yKept = [Float](repeating: .nan, count: y.count)
             ws.buffer.withUnsafeMutableBufferPointer {
                 if upsample {
-                    if !keptOnly {
-                        XCTAssertEqual(ck_conv2d_upsample_inference(&s, rotated ? 1 : 0, x, wt, nil, &y, $0.baseAddress), 0,
-                                       file: file, line: line)
-                    }
+                    XCTAssertEqual(ck_conv2d_upsample_inference(&s, rotated ? 1 : 0, x, wt, nil, &y, $0.baseAddress), 0,
+                                   file: file, line: line)
                     XCTAssertEqual(ck_conv2d_upsample_inference(&s, rotated ? 1 : 0, x, [], kept, &yKept, $0.baseAddress), 0,
                                    file: file, line: line)
                 } else {
-                    if !keptOnly { ck_conv2d_forward_inference(&s, x, wt, nil, &y, $0.baseAddress) }
+                    ck_conv2d_forward_inference(&s, x, wt, nil, &y, $0.baseAddress)
                     ck_conv2d_forward_inference(&s, x, [], kept, &yKept, $0.baseAddress)
                 }
             }
-            if keptOnly { y = yKept }
             XCTAssertTrue(y == yKept, "kept filter changed the output \(label) [\(level)]", file: file, line: line)
             XCTAssertTrue(ws.intact, "workspace overrun \(label) [\(level)]", file: file, line: line)
             let e = maxRelativeDifference(restricted(y), yRef)
@@ -111,7 +106,7 @@ final class Winograd4Tests: XCTestCase {
         XCTAssertNotEqual(ck_conv_plan(&strided, CK_CONV_INFERENCE), CK_CONV_WINOGRAD4)
         // Upsampling needs an even map and the winograd4 plan; otherwise it refuses.
         var odd = shape(2, 64, 63, 64, 64)
-        XCTAssertEqual(ck_conv2d_upsample_fusable(&odd, 0), 0)
+        XCTAssertEqual(ck_conv2d_upsample_fusable(&odd), 0)
         var y = [Float](repeating: 7, count: 4)
         XCTAssertEqual(ck_conv2d_upsample_inference(&odd, 0, [], [], nil, &y, nil), -1)
         XCTAssertEqual(y, [7, 7, 7, 7])
@@ -119,9 +114,9 @@ final class Winograd4Tests: XCTestCase {
         var direct = shape(1, 16, 64, 64, 16)
         XCTAssertEqual(ck_conv2d_inference_filter_floats(&direct), 0)
         var small = shape(1, 16, 64, 64, 16)
-        XCTAssertEqual(ck_conv2d_upsample_fusable(&small, 0), 0)
+        XCTAssertEqual(ck_conv2d_upsample_fusable(&small), 0)
         var thin = shape(1, 32, 64, 64, 32)   // 32 x 32 channels: the direct kernels are faster
-        XCTAssertEqual(ck_conv2d_upsample_fusable(&thin, 0), 0)
+        XCTAssertEqual(ck_conv2d_upsample_fusable(&thin), 0)
     }
 
     func testEdgesAndPartialTiles() {
@@ -160,9 +155,9 @@ final class Winograd4Tests: XCTestCase {
         check(1, 512, 32, 32, 80, checked: [0, 47, 48, 79], seed: 33)   // 48 + 32 channels
     }
 
-    func testKeptFilterFromSixteenTiles() {
-        // 16 and 24 tiles: F(4x4, 3x3) only with a kept filter (the 16² layers at batch 1),
-        // plain, upsampled and rotated, and chunked in output channels (512 x 512 @16²).
+    func testFromSixteenTiles() {
+        // 16 and 24 tiles (the 16² layers at batch 1): plain, upsampled and rotated, and
+        // chunked in output channels (512 x 512 @16²), each with and without a kept filter.
         check(1, 128, 16, 16, 128, seed: 41)
         check(1, 64, 16, 24, 48, upsample: true, rotated: true, seed: 42)
         check(1, 512, 16, 16, 512, checked: [0, 47, 48, 511], seed: 43)

@@ -146,8 +146,6 @@ typedef enum ck_conv_pass {
     CK_CONV_INPUT_GRAD = 1,    // gx = conv_transpose2d(gy, weight)
     CK_CONV_WEIGHT_GRAD = 2,   // gw from x and gy
     CK_CONV_INFERENCE = 3,     // y = conv2d(x, weight) that no gradient will be taken of
-    CK_CONV_INFERENCE_KEPT = 4,  // the same, with the weight's transform kept by the caller
-                                 // (weights that do not change): F(4x4, 3x3) pays at fewer tiles
 } ck_conv_pass;
 
 /// The strategy one pass of one shape runs. Every path computes what the *_naive twins
@@ -187,27 +185,25 @@ void ck_conv2d_weight_grad(const ck_conv_shape *s, const float *x, const float *
 /// y = conv2d(x, weight) when no gradient will be taken of y: the path planned for
 /// CK_CONV_INFERENCE (F(4x4, 3x3) where it pays, else the forward's). Overwrites y.
 /// filter: NULL, or weight as ck_conv2d_inference_transform_filter left it for s with
-/// rot180 = 0 (a caller whose weights do not change keeps it across calls). With a filter
-/// the plan is CK_CONV_INFERENCE_KEPT's, and where that is F(4x4, 3x3) weight is not read.
+/// rot180 = 0 (a caller whose weights do not change keeps it across calls). A filter changes
+/// no plan, only the work: where the plan is F(4x4, 3x3), weight is not read.
 void ck_conv2d_forward_inference(const ck_conv_shape *s, const float *x, const float *weight,
                                  const float *filter, float *y, float *ws);
-/// Floats of the transformed filter that CK_CONV_INFERENCE_KEPT's plan of s uses: 36 cout
-/// cin where it is F(4x4, 3x3), else 0 (nothing to keep).
+/// Floats of the transformed filter that CK_CONV_INFERENCE's plan of s uses: 36 cout cin
+/// where it is F(4x4, 3x3), else 0 (nothing to keep).
 size_t ck_conv2d_inference_filter_floats(const ck_conv_shape *s);
 /// filter = the F(4x4, 3x3) transform of weight [cout, cin, 3, 3] (taps rotated by 180
-/// degrees if rot180 is set) when CK_CONV_INFERENCE_KEPT's plan of s is F(4x4, 3x3); else
+/// degrees if rot180 is set) when CK_CONV_INFERENCE's plan of s is F(4x4, 3x3); else
 /// nothing.
 void ck_conv2d_inference_transform_filter(const ck_conv_shape *s, int rot180, const float *weight, float *filter);
 /// Whether ck_conv2d_upsample_inference can run shape s: s is the 3x3 / pad 1 conv on the
-/// upsampled map (even h and w) and is planned to CK_CONV_WINOGRAD4 for inference
-/// (CK_CONV_INFERENCE_KEPT's plan if kept is set, as when a filter will be passed).
-int ck_conv2d_upsample_fusable(const ck_conv_shape *s, int kept);
+/// upsampled map (even h and w) and is planned to CK_CONV_WINOGRAD4 for inference.
+int ck_conv2d_upsample_fusable(const ck_conv_shape *s);
 /// y [n, cout, h, w] = conv2d(upsample_nearest_2x(x), weight) for x [n, cin, h/2, w/2], without
 /// the upsampled map, with the weight's taps rotated by 180 degrees if rot180 is set; only
 /// for shapes ck_conv2d_upsample_fusable accepts (else y is untouched and -1 is returned).
 /// The official fused upscale conv (transposed 4x4) with weight w is this with rot180 set.
-/// filter: NULL, or weight transformed for s with the same rot180 (as above; then the
-/// kept plan decides).
+/// filter: NULL, or weight transformed for s with the same rot180 (as above).
 int ck_conv2d_upsample_inference(const ck_conv_shape *s, int rot180, const float *x, const float *weight,
                                  const float *filter, float *y, float *ws);
 

@@ -61,7 +61,7 @@ public func equalizedConv2d(_ x: Tensor, weight: Tensor, gain: Float, padding: I
 /// [out, in, 3, 3]: x [N, in, H, W] → [N, out, 2H, 2W], without the upsampled map where the
 /// inference kernels take the shape (`upsampledConv3x3`); training runs the two ops.
 public func equalizedUpsampledConv3x3(_ x: Tensor, weight: Tensor, gain: Float) -> Tensor {
-    guard upsampledConv3x3IsFused(input: x.shape, weight: weight.shape, kept: FrozenWeights.keepsFilter(weight)) else {
+    guard upsampledConv3x3IsFused(input: x.shape, weight: weight.shape) else {
         return equalizedConv2d(upsampleNearest2x(x), weight: weight, gain: gain, padding: 1)
     }
     return upsampledConv3x3(x, equalizedConvWeight(weight, gain: gain))

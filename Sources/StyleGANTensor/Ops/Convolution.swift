@@ -71,8 +71,8 @@ public func upsampledConv3x3(_ x: Tensor, _ weight: Tensor) -> Tensor {
 /// when `rotated` (the form the official transposed up-conv takes); nil where the kernels
 /// do not take the shape, and always outside `inferring`.
 public func upsampledConv3x3Inference(_ x: Tensor, _ weight: Tensor, rotated: Bool = false) -> Tensor? {
+    guard let geo = fusedUpsampledGeometry(input: x.shape, weight: weight.shape) else { return nil }
     let kept = FrozenWeights.keepsFilter(weight)
-    guard let geo = fusedUpsampledGeometry(input: x.shape, weight: weight.shape, kept: kept) else { return nil }
     let y = Tensor(uninitializedShape: geo.outputShape)
     var s = geo.shape
     let filter = kept ? FrozenWeights.inferenceFilter(weight, shape: s, rotated: rotated) : nil
@@ -84,18 +84,17 @@ public func upsampledConv3x3Inference(_ x: Tensor, _ weight: Tensor, rotated: Bo
 }
 
 /// Whether `upsampledConv3x3` skips the upsampled map for an input and weight of these
-/// shapes (only inside `inferring`); `kept`: the weight's filter is kept by `FrozenWeights`
-/// (`keepsFilter`; the kernels then take more shapes).
-public func upsampledConv3x3IsFused(input: [Int], weight: [Int], kept: Bool = false) -> Bool {
-    fusedUpsampledGeometry(input: input, weight: weight, kept: kept) != nil
+/// shapes (only inside `inferring`).
+public func upsampledConv3x3IsFused(input: [Int], weight: [Int]) -> Bool {
+    fusedUpsampledGeometry(input: input, weight: weight) != nil
 }
 
 /// The conv on the upsampled map, when the fused inference kernel takes it.
-private func fusedUpsampledGeometry(input x: [Int], weight w: [Int], kept: Bool) -> ConvGeometry? {
+private func fusedUpsampledGeometry(input x: [Int], weight w: [Int]) -> ConvGeometry? {
     guard GradMode.usesInferenceKernels, x.count == 4, w.count == 4, w[2] == 3, w[3] == 3, x[1] == w[1] else { return nil }
     let geo = ConvGeometry(input: [x[0], x[1], 2 * x[2], 2 * x[3]], weight: w, stride: 1, padding: 1, op: "upsampledConv3x3")
     var s = geo.shape
-    return ck_conv2d_upsample_fusable(&s, kept ? 1 : 0) != 0 ? geo : nil
+    return ck_conv2d_upsample_fusable(&s) != 0 ? geo : nil
 }
 
 /// Transposed convolution: the adjoint of `conv2d` with respect to its input.
