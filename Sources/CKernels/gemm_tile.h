@@ -143,14 +143,25 @@ static inline void gemm_tile_partial(int rows, const float *a, size_t lda, const
     }
 }
 
+// Whether gemm_strided beats a one-thread OpenBLAS sgemm on C[M, N] = A[M, K] B[K, N]
+// (the Winograd products): with A up to 128 x 128 (64 KiB, in L2) or N up to 64 columns.
+// Beyond both, OpenBLAS's packed panels win: B read in place down K strided rows from L2
+// falls behind (measured on the EPYC, alternated: 512 x 512 A, N = 104: 80 -> 97 ms a
+// conv; 256 x 256, N = 304: 80 -> 90 ms), while at 128 channels or few tiles the packing
+// costs more than it saves (128 -> 64 up-conv @64² batch 1, N = 256: 2.1-2.6 -> 1.9-2.05
+// ms; 512 @16² batch 2, N = 32: 9.0 -> 7.4 ms).
+static inline int gemm_strided_pays(int M, int N, int K) {
+    return (long)M * K <= 128 * 128 || N <= 64;
+}
+
 // C[M, N] = A[M, K] * B[K, N] on the calling thread, every operand row-major and read or
-// written in place (strides lda, ldb, ldc): nothing is packed. For the many small products
-// of a Winograd conv, run side by side one per thread. B is taken in column blocks that
-// stay in L2 while every row block of A passes over them; the last N % SG_NR columns are
-// summed one by one. Each C element is the k-ordered FMA chain over K, so it does not
-// depend on the thread count.
+// written in place (strides lda, ldb, ldc): nothing is packed but the last N % SG_NR
+// columns, which go through a zero-padded panel so they too run on the tile. For the
+// many small products of a Winograd conv, run side by side one per thread. B is taken in
+// column blocks that stay in L2 while every row block of A passes over them. Each C
+// element is the k-ordered FMA chain over K, so it does not depend on the thread count.
 static inline void gemm_strided(int M, int N, int K, const float *A, size_t lda, const float *B, size_t ldb, float *C,
-                         size_t ldc) {
+                                size_t ldc) {
     const int nfull = N / SG_NR * SG_NR;
     int nc = (int)(GEMM_STRIDED_L2_FLOATS / (K > 0 ? K : 1)) / SG_NR * SG_NR;
     if (nc < SG_NR) nc = SG_NR;
@@ -167,12 +178,37 @@ static inline void gemm_strided(int M, int N, int K, const float *A, size_t lda,
             }
         }
     }
-    for (int i = 0; i < M; i++)
-        for (int j = nfull; j < N; j++) {
-            float sum = 0.0f;
-            for (int k = 0; k < K; k++) sum += A[(size_t)i * lda + k] * B[(size_t)k * ldb + j];
-            C[(size_t)i * ldc + j] = sum;
+    const int rest = N - nfull;
+    if (rest == 0) return;
+    // The last columns, GEMM_TAIL_K rows of B at a time: copied into a zero-padded panel,
+    // multiplied into a private tile (accumulating over the K chunks), then copied out.
+    enum { GEMM_TAIL_K = 256 };
+    float panel[GEMM_TAIL_K * SG_NR], tile[SG_MR * SG_NR];
+    for (int i = 0; i < M; i += SG_MR) {
+        const int rows = M - i < SG_MR ? M - i : SG_MR;
+        for (int r = 0; r < SG_MR * SG_NR; r++) tile[r] = 0.0f;
+        for (int k0 = 0; k0 < K; k0 += GEMM_TAIL_K) {
+            const int kl = K - k0 < GEMM_TAIL_K ? K - k0 : GEMM_TAIL_K;
+            for (int k = 0; k < kl; k++) {
+                const float *src = B + (size_t)(k0 + k) * ldb + nfull;
+                for (int j = 0; j < SG_NR; j++) panel[k * SG_NR + j] = j < rest ? src[j] : 0.0f;
+            }
+            const float *a = A + (size_t)i * lda + k0;
+            if (rows == SG_MR) {
+                gemm_tile(a, lda, panel, SG_NR, kl, tile, SG_NR, 1);
+            } else {
+                switch (rows) {   // rows is constant in each call, as in gemm_tile_partial
+                case 1: gemm_tile_rows(1, a, lda, panel, SG_NR, kl, tile, SG_NR, 1); break;
+                case 2: gemm_tile_rows(2, a, lda, panel, SG_NR, kl, tile, SG_NR, 1); break;
+                case 3: gemm_tile_rows(3, a, lda, panel, SG_NR, kl, tile, SG_NR, 1); break;
+                case 4: gemm_tile_rows(4, a, lda, panel, SG_NR, kl, tile, SG_NR, 1); break;
+                default: gemm_tile_rows(5, a, lda, panel, SG_NR, kl, tile, SG_NR, 1); break;
+                }
+            }
         }
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < rest; j++) C[(size_t)(i + r) * ldc + nfull + j] = tile[r * SG_NR + j];
+    }
 }
 
 #endif

@@ -374,12 +374,19 @@ static void wino_conv(const wplan *p, const float *x, float *y, float *ws) {
         // [128 x 1024 tiles]): the 16 run side by side, one whole GEMM per thread, instead
         // of OpenBLAS splitting each (a fork/join and a re-packing per GEMM per thread;
         // measured 1.5x faster on 2 threads for the bundled 64² model), on the in-place
-        // micro-kernel (gemm_tile.h), which packs nothing. Its values do not depend on the
-        // thread count. Large GEMMs go through OpenBLAS, threaded inside.
+        // micro-kernel (gemm_tile.h, which packs nothing) where it pays, else on a
+        // one-thread OpenBLAS each; either way the values do not depend on the thread
+        // count. Large GEMMs go through OpenBLAS, threaded inside.
         if ((double)K * C * nt < WINO_SPLIT_GEMM_MAX) {
+            const int own = gemm_strided_pays(K, nt, C);
 #pragma omp parallel for schedule(static)
-            for (int e = 0; e < 16; e++)
-                gemm_strided(K, nt, C, U + (size_t)e * K * C, C, V + (size_t)e * p->vs, ldt, M + (size_t)e * p->ms, ldt);
+            for (int e = 0; e < 16; e++) {
+                if (own)
+                    gemm_strided(K, nt, C, U + (size_t)e * K * C, C, V + (size_t)e * p->vs, ldt, M + (size_t)e * p->ms, ldt);
+                else
+                    ck_sgemm(0, 0, K, nt, C, 1.0f, U + (size_t)e * K * C, C, V + (size_t)e * p->vs, (int)ldt, 0.0f,
+                             M + (size_t)e * p->ms, (int)ldt);
+            }
         } else {
             for (int e = 0; e < 16; e++)
                 ck_sgemm(0, 0, K, nt, C, 1.0f, U + (size_t)e * K * C, C, V + (size_t)e * p->vs, (int)ldt, 0.0f,
