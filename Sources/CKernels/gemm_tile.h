@@ -131,15 +131,16 @@ static inline void gemm_tile(const float *a, size_t lda, const float *b, size_t 
 }
 
 
-// A partial tile of 1..SG_MR-1 rows, each count its own unrolled copy.
-static inline void gemm_tile_partial(int rows, const float *a, size_t lda, const float *b, size_t ldb, long kc, float *c,
-                              size_t ldc) {
+// A tile of 1..SG_MR rows (the full one: gemm_tile), each partial count its own unrolled copy.
+static inline void gemm_tile_any(int rows, const float *a, size_t lda, const float *b, size_t ldb, long kc, float *c,
+                                 size_t ldc, long accumulate) {
     switch (rows) {
-    case 1: gemm_tile_rows(1, a, lda, b, ldb, kc, c, ldc, 0); break;
-    case 2: gemm_tile_rows(2, a, lda, b, ldb, kc, c, ldc, 0); break;
-    case 3: gemm_tile_rows(3, a, lda, b, ldb, kc, c, ldc, 0); break;
-    case 4: gemm_tile_rows(4, a, lda, b, ldb, kc, c, ldc, 0); break;
-    default: gemm_tile_rows(5, a, lda, b, ldb, kc, c, ldc, 0); break;
+    case 1: gemm_tile_rows(1, a, lda, b, ldb, kc, c, ldc, accumulate); break;
+    case 2: gemm_tile_rows(2, a, lda, b, ldb, kc, c, ldc, accumulate); break;
+    case 3: gemm_tile_rows(3, a, lda, b, ldb, kc, c, ldc, accumulate); break;
+    case 4: gemm_tile_rows(4, a, lda, b, ldb, kc, c, ldc, accumulate); break;
+    case 5: gemm_tile_rows(5, a, lda, b, ldb, kc, c, ldc, accumulate); break;
+    default: gemm_tile(a, lda, b, ldb, kc, c, ldc, accumulate); break;
     }
 }
 
@@ -170,12 +171,7 @@ static inline void gemm_strided(int M, int N, int K, const float *A, size_t lda,
         for (int i = 0; i < M; i += SG_MR) {
             const int rows = M - i < SG_MR ? M - i : SG_MR;
             const float *a = A + (size_t)i * lda;
-            for (int j = j0; j < j1; j += SG_NR) {
-                if (rows == SG_MR)
-                    gemm_tile(a, lda, B + j, ldb, K, C + (size_t)i * ldc + j, ldc, 0);
-                else
-                    gemm_tile_partial(rows, a, lda, B + j, ldb, K, C + (size_t)i * ldc + j, ldc);
-            }
+            for (int j = j0; j < j1; j += SG_NR) gemm_tile_any(rows, a, lda, B + j, ldb, K, C + (size_t)i * ldc + j, ldc, 0);
         }
     }
     const int rest = N - nfull;
@@ -193,18 +189,7 @@ static inline void gemm_strided(int M, int N, int K, const float *A, size_t lda,
                 const float *src = B + (size_t)(k0 + k) * ldb + nfull;
                 for (int j = 0; j < SG_NR; j++) panel[k * SG_NR + j] = j < rest ? src[j] : 0.0f;
             }
-            const float *a = A + (size_t)i * lda + k0;
-            if (rows == SG_MR) {
-                gemm_tile(a, lda, panel, SG_NR, kl, tile, SG_NR, 1);
-            } else {
-                switch (rows) {   // rows is constant in each call, as in gemm_tile_partial
-                case 1: gemm_tile_rows(1, a, lda, panel, SG_NR, kl, tile, SG_NR, 1); break;
-                case 2: gemm_tile_rows(2, a, lda, panel, SG_NR, kl, tile, SG_NR, 1); break;
-                case 3: gemm_tile_rows(3, a, lda, panel, SG_NR, kl, tile, SG_NR, 1); break;
-                case 4: gemm_tile_rows(4, a, lda, panel, SG_NR, kl, tile, SG_NR, 1); break;
-                default: gemm_tile_rows(5, a, lda, panel, SG_NR, kl, tile, SG_NR, 1); break;
-                }
-            }
+            gemm_tile_any(rows, A + (size_t)i * lda + k0, lda, panel, SG_NR, kl, tile, SG_NR, 1);
         }
         for (int r = 0; r < rows; r++)
             for (int j = 0; j < rest; j++) C[(size_t)(i + r) * ldc + nfull + j] = tile[r * SG_NR + j];
