@@ -8,7 +8,7 @@ final class BLASTests: XCTestCase {
     /// Row-major C = αAᵀ?Bᵀ? + βC against a naive triple loop, on odd shapes that hit every
     /// edge of the kernel's blocking.
     func testSGEMMAgreesWithANaiveProductOnOddShapes() {
-        for (m, n, k) in [(1, 1, 1), (7, 13, 5), (33, 17, 65), (129, 3, 257), (5, 301, 31), (64, 64, 1)] {
+        for (m, n, k) in [(1, 1, 1), (7, 13, 5), (33, 17, 65), (129, 3, 257), (5, 301, 31), (64, 64, 1), (1, 37, 300), (1, 512, 256)] {
             for (ta, tb) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
                 let a: [Float] = (0..<(m * k)).map { (i: Int) -> Float in Float((i * 37 + 11) % 23) / 23 - 0.5 }
                 let b: [Float] = (0..<(k * n)).map { (i: Int) -> Float in Float((i * 53 + 7) % 29) / 29 - 0.5 }
@@ -31,6 +31,22 @@ final class BLASTests: XCTestCase {
                          b, Int32(tb == 0 ? n : k), beta, &c, Int32(n))
                 let worst: Float = zip(c, expected).map { (x: Float, y: Float) -> Float in abs(x - y) }.max()!
                 XCTAssertLessThan(worst, 1e-4 * Float(k), "\(m)x\(n)x\(k) trans \(ta)\(tb) with kernel \(BLASKernel.current)")
+            }
+        }
+    }
+
+    /// One row (a dense layer at batch 1) goes through a matrix-vector product: with beta 0
+    /// whatever c held before, NaN included, must not leak into the result.
+    func testOneRowProductWithBetaZeroIgnoresWhatTheOutputHeld() {
+        let (n, k) = (45, 70)
+        let a: [Float] = (0..<k).map { Float(($0 * 13 + 5) % 17) / 17 - 0.5 }
+        let b: [Float] = (0..<(k * n)).map { Float(($0 * 31 + 3) % 19) / 19 - 0.5 }
+        for tb in [0, 1] {
+            var c = [Float](repeating: .nan, count: n)
+            ck_sgemm(0, Int32(tb), 1, Int32(n), Int32(k), 1, a, Int32(k), b, Int32(tb == 0 ? n : k), 0, &c, Int32(n))
+            for j in 0..<n {
+                let expected = (0..<k).reduce(0.0) { $0 + Double(a[$1]) * Double(tb == 0 ? b[$1 * n + j] : b[j * k + $1]) }
+                XCTAssertEqual(Double(c[j]), expected, accuracy: 1e-4, "column \(j), trans b \(tb)")
             }
         }
     }
