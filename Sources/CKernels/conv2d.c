@@ -94,8 +94,9 @@ static int winograd_pays(const ck_conv_shape *s, ck_conv_pass pass) {
 // out it ties at 512² and loses at 1024² (279 vs 180 ms at batch 1: the GEMMs are too thin
 // for the transforms), so it needs cin * cout >= 2048 (64 -> 32 up-conv at 1024²: 216 ms).
 // With the transformed filter kept by the caller (the infk rows), 16 tiles paid first: at
-// batch 1 @16², 128 ch 0.61-1.03 -> 0.27-0.43 ms, 512 ch 7.3-10.4 -> 4.5-5.4 ms. Since the products run on the in-place micro-kernel and large filters are
-// transformed in output-channel chunks, 16 tiles pay without a kept filter as well (batch 1
+// batch 1 @16², 128 ch 0.61-1.03 -> 0.27-0.43 ms, 512 ch 7.3-10.4 -> 4.5-5.4 ms. Since the
+// products run on the in-place micro-kernel and large filters are transformed in
+// output-channel chunks, 16 tiles pay without a kept filter as well (batch 1
 // @16², six alternated runs, min / median against gemm-chunked: 128 ch 0.67 / 0.87 -> 0.44 /
 // 0.61 ms, 256 ch 1.78 / 2.31 -> 1.55 / 1.68, 512 ch 7.04 / 8.75 -> 5.06 / 6.14), so it
 // starts at 16 tiles either way and a kept filter changes no plan, only the work. At 4 tiles

@@ -6,8 +6,6 @@
 #include "ck_levels.h"
 #include "gemm_tile.h"
 
-#include <string.h>
-
 // C[M, N] = A[M, K] * B[K, N] for small N, where OpenBLAS spends most of its time
 // packing A (the weights, read once per call anyway). A is read in place, B has
 // ldb >= round_up(N, SG_NR) with zeros in the padding columns, C gets ldc >= round_up(N, SG_NR).
@@ -17,46 +15,24 @@
 #define SG_KC 256
 #endif
 
-// Workspace: SG_MR * K floats (zero-padded copy of the last, partial row block of A).
-static size_t small_gemm_ws(int K) { return (size_t)SG_MR * K; }
-
 // C[M, N] (ldc >= round_up(N, SG_NR)) = A[M, K] (row-major, read in place) * B, where B
 // is packed in panels Bp[N / SG_NR][K][SG_NR] (zeros in the padding columns).
-static void small_gemm(int M, int N, int K, const float *A, const float *Bp, float *C, size_t ldc,
-                       float *ws) {
+static void small_gemm(int M, int N, int K, const float *A, const float *Bp, float *C, size_t ldc) {
     const int mb = (M + SG_MR - 1) / SG_MR;
     const int nb = (N + SG_NR - 1) / SG_NR;
-    const int mfull = M / SG_MR;
-    if (mfull < mb) {
-        // Last block of rows, padded with zero rows.
-        memset(ws, 0, sizeof(float) * (size_t)SG_MR * K);
-        memcpy(ws, A + (size_t)mfull * SG_MR * K, sizeof(float) * (size_t)(M - mfull * SG_MR) * K);
-    }
     // The A block (SG_MR x kc) is re-read for every column block: keep it in L1.
     long kc = nb == 1 ? K : SG_KC;
     if (kc > K) kc = K;
-    float tail[SG_MR * SG_NR];
-#pragma omp parallel private(tail)
+#pragma omp parallel
     for (long k0 = 0; k0 < K; k0 += kc) {
         const long kl = k0 + kc <= K ? kc : K - k0;
 #pragma omp for schedule(static) nowait
         for (int i = 0; i < mb; i++) {
-            const int full = i < mfull;
-            const float *a = full ? A + (size_t)i * SG_MR * K + k0 : ws + k0;
-            for (int j = 0; j < nb; j++) {
-                const float *b = Bp + ((size_t)j * K + (size_t)k0) * SG_NR;
-                float *c = C + (size_t)i * SG_MR * ldc + (size_t)j * SG_NR;
-                if (full) {
-                    gemm_tile(a, (size_t)K, b, SG_NR, kl, c, ldc, k0 > 0);
-                } else {
-                    // Partial rows: accumulate through a private tile.
-                    const int rows = M - i * SG_MR;
-                    if (k0 > 0)
-                        for (int r = 0; r < rows; r++) memcpy(tail + r * SG_NR, c + r * ldc, sizeof(float) * SG_NR);
-                    gemm_tile(a, (size_t)K, b, SG_NR, kl, tail, SG_NR, k0 > 0);
-                    for (int r = 0; r < rows; r++) memcpy(c + r * ldc, tail + r * SG_NR, sizeof(float) * SG_NR);
-                }
-            }
+            const int rows = M - i * SG_MR < SG_MR ? M - i * SG_MR : SG_MR;
+            const float *a = A + (size_t)i * SG_MR * K + k0;
+            for (int j = 0; j < nb; j++)
+                gemm_tile_any(rows, a, (size_t)K, Bp + ((size_t)j * K + (size_t)k0) * SG_NR, SG_NR, kl,
+                              C + (size_t)i * SG_MR * ldc + (size_t)j * SG_NR, ldc, k0 > 0);
         }
     }
 }
@@ -66,7 +42,7 @@ static void small_gemm(int M, int N, int K, const float *A, const float *Bp, flo
 size_t ck_conv_small_gemm_workspace_floats(const ck_conv_shape *s) {
     const int N = s->n * s->ho * s->wo, K = s->cin * s->kh * s->kw;
     const size_t np = ck_round_up((size_t)N, SG_NR);
-    return (size_t)K * np + (size_t)s->cout * np + small_gemm_ws(K);
+    return (size_t)K * np + (size_t)s->cout * np;
 }
 
 // Needs n * ho * wo <= SMALL_N and kh * kw <= SMALL_TAPS (the plan checks).
@@ -78,7 +54,7 @@ void ck_conv_small_gemm_forward(const ck_conv_shape *s, const float *x, const fl
     const size_t xs = (size_t)s->cin * s->h * s->w;
     const int N = n * (int)P;
     const size_t np = ck_round_up((size_t)N, SG_NR);
-    float *col = ws, *tmp = ws + (size_t)K * np, *sws = tmp + (size_t)cout * np;
+    float *col = ws, *tmp = ws + (size_t)K * np;
     // im2col straight into SG_NR-column panels: col[c / SG_NR][k][c % SG_NR].
     const int cin = s->cin, kk = s->kh * s->kw;
     const long jobs = (long)n * cin;
@@ -101,7 +77,7 @@ void ck_conv_small_gemm_forward(const ck_conv_shape *s, const float *x, const fl
             }
         }
     }
-    small_gemm(cout, N, K, weight, col, tmp, np, sws);
+    small_gemm(cout, N, K, weight, col, tmp, np);
     const long jobs2 = (long)n * cout;
 #pragma omp parallel for schedule(static)
     for (long t = 0; t < jobs2; t++) {

@@ -176,24 +176,37 @@ static inline void gemm_strided(int M, int N, int K, const float *A, size_t lda,
     }
     const int rest = N - nfull;
     if (rest == 0) return;
-    // The last columns, GEMM_TAIL_K rows of B at a time: copied into a zero-padded panel,
-    // multiplied into a private tile (accumulating over the K chunks), then copied out.
+    // The last columns, GEMM_TAIL_K rows of B at a time: copied once into a zero-padded
+    // panel, which every row block multiplies into a private tile that carries C's tail
+    // columns from one K chunk to the next (K = 0 still writes zeros).
     enum { GEMM_TAIL_K = 256 };
     float panel[GEMM_TAIL_K * SG_NR], tile[SG_MR * SG_NR];
-    for (int i = 0; i < M; i += SG_MR) {
-        const int rows = M - i < SG_MR ? M - i : SG_MR;
-        for (int r = 0; r < SG_MR * SG_NR; r++) tile[r] = 0.0f;
-        for (int k0 = 0; k0 < K; k0 += GEMM_TAIL_K) {
-            const int kl = K - k0 < GEMM_TAIL_K ? K - k0 : GEMM_TAIL_K;
-            for (int k = 0; k < kl; k++) {
-                const float *src = B + (size_t)(k0 + k) * ldb + nfull;
-                for (int j = 0; j < SG_NR; j++) panel[k * SG_NR + j] = j < rest ? src[j] : 0.0f;
-            }
-            gemm_tile_any(rows, A + (size_t)i * lda + k0, lda, panel, SG_NR, kl, tile, SG_NR, 1);
+    for (int k0 = 0; k0 == 0 || k0 < K; k0 += GEMM_TAIL_K) {
+        const int kl = K - k0 < GEMM_TAIL_K ? K - k0 : GEMM_TAIL_K;
+        for (int k = 0; k < kl; k++) {
+            const float *src = B + (size_t)(k0 + k) * ldb + nfull;
+            for (int j = 0; j < SG_NR; j++) panel[k * SG_NR + j] = j < rest ? src[j] : 0.0f;
         }
-        for (int r = 0; r < rows; r++)
-            for (int j = 0; j < rest; j++) C[(size_t)(i + r) * ldc + nfull + j] = tile[r * SG_NR + j];
+        for (int i = 0; i < M; i += SG_MR) {
+            const int rows = M - i < SG_MR ? M - i : SG_MR;
+            float *c = C + (size_t)i * ldc + nfull;
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < SG_NR; j++) tile[r * SG_NR + j] = k0 > 0 && j < rest ? c[(size_t)r * ldc + j] : 0.0f;
+            gemm_tile_any(rows, A + (size_t)i * lda + k0, lda, panel, SG_NR, kl, tile, SG_NR, 1);
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < rest; j++) c[(size_t)r * ldc + j] = tile[r * SG_NR + j];
+        }
     }
+}
+
+// C[M, N] = A[M, K] * B[K, N] on the calling thread (inside a parallel region, where
+// OpenBLAS cannot nest its threads): gemm_strided where it pays, else a one-thread sgemm.
+static inline void gemm_one_thread(int M, int N, int K, const float *A, size_t lda, const float *B, size_t ldb,
+                                   float *C, size_t ldc) {
+    if (gemm_strided_pays(M, N, K))
+        gemm_strided(M, N, K, A, lda, B, ldb, C, ldc);
+    else
+        ck_sgemm(0, 0, M, N, K, 1.0f, A, (int)lda, B, (int)ldb, 0.0f, C, (int)ldc);
 }
 
 #endif

@@ -378,15 +378,9 @@ static void wino_conv(const wplan *p, const float *x, float *y, float *ws) {
         // one-thread OpenBLAS each; either way the values do not depend on the thread
         // count. Large GEMMs go through OpenBLAS, threaded inside.
         if ((double)K * C * nt < WINO_SPLIT_GEMM_MAX) {
-            const int own = gemm_strided_pays(K, nt, C);
 #pragma omp parallel for schedule(static)
-            for (int e = 0; e < 16; e++) {
-                if (own)
-                    gemm_strided(K, nt, C, U + (size_t)e * K * C, C, V + (size_t)e * p->vs, ldt, M + (size_t)e * p->ms, ldt);
-                else
-                    ck_sgemm(0, 0, K, nt, C, 1.0f, U + (size_t)e * K * C, C, V + (size_t)e * p->vs, (int)ldt, 0.0f,
-                             M + (size_t)e * p->ms, (int)ldt);
-            }
+            for (int e = 0; e < 16; e++)
+                gemm_one_thread(K, nt, C, U + (size_t)e * K * C, C, V + (size_t)e * p->vs, ldt, M + (size_t)e * p->ms, ldt);
         } else {
             for (int e = 0; e < 16; e++)
                 ck_sgemm(0, 0, K, nt, C, 1.0f, U + (size_t)e * K * C, C, V + (size_t)e * p->vs, (int)ldt, 0.0f,

@@ -350,16 +350,10 @@ void ck_wino4_forward(const ck_conv_shape *s, int upsample, int rot180, const fl
             // else on a one-thread OpenBLAS each; large ones through OpenBLAS, threaded
             // inside.
             if ((double)nk * C * nt < WINO4_SPLIT_GEMM_MAX) {
-                const int own = gemm_strided_pays(nk, nt, C);
                 long next = 0;
 #pragma omp parallel
-                for (long e; (e = ck_claim(&next, 1)) < 36;) {
-                    if (own)
-                        gemm_strided(nk, nt, C, U + (size_t)e * ue, C, V + (size_t)e * p.vs, ldt, M + (size_t)e * p.ms, ldt);
-                    else
-                        ck_sgemm(0, 0, nk, nt, C, 1.0f, U + (size_t)e * ue, C, V + (size_t)e * p.vs, (int)ldt, 0.0f,
-                                 M + (size_t)e * p.ms, (int)ldt);
-                }
+                for (long e; (e = ck_claim(&next, 1)) < 36;)
+                    gemm_one_thread(nk, nt, C, U + (size_t)e * ue, C, V + (size_t)e * p.vs, ldt, M + (size_t)e * p.ms, ldt);
             } else {
                 for (int e = 0; e < 36; e++)
                     ck_sgemm(0, 0, nk, nt, C, 1.0f, U + (size_t)e * ue, C, V + (size_t)e * p.vs, (int)ldt, 0.0f,
