@@ -49,6 +49,14 @@ func runConvSuite(gemmGflops: Double) -> Int {
             cases.append(ConvCase(cin: 32, cout: 32, size: 256, batch: batch, k: 3, stride: 1, pad: 1, pass: pass, target: nil))
         }
     }
+    // Informational: gradients of few-tile layers (projection and small batches) and of thin
+    // layers at higher resolutions, where F(4x4, 3x3) meets the GEMM and direct paths.
+    for (cin, cout, size, batch) in [(512, 512, 16, 2), (512, 512, 16, 4), (256, 256, 16, 1), (256, 256, 32, 1),
+                                     (128, 128, 64, 4), (64, 64, 128, 4), (128, 64, 128, 4), (32, 64, 256, 4)] {
+        for pass in [Pass.inputGrad, .weightGrad] {
+            cases.append(ConvCase(cin: cin, cout: cout, size: size, batch: batch, k: 3, stride: 1, pad: 1, pass: pass, target: nil))
+        }
+    }
     // Informational: the training shapes (fmap_max 256, batch 16) that take the Winograd path.
     for pass in [Pass.forward, .inputGrad, .weightGrad] {
         for size in [4, 8, 16, 32, 64] {

@@ -1,6 +1,6 @@
 // Private: one source, three instruction-set levels.
 //
-// The dispatched kernel files (conv_direct.c, winograd.c, winograd4.c, conv_small_gemm.c, conv_gemm.c,
+// The dispatched kernel files (conv_direct.c, winograd.c, conv_small_gemm.c, conv_gemm.c,
 // upfirdn2d.c, synthesis.c, elementwise.c, optim.c) include this header first. It renames
 // their public functions with the level's suffix, so the same file compiles to
 //   * ck_xxx_portable: compiled here, in the CKernels target, with no ISA flags
@@ -46,10 +46,8 @@
 #define ck_wino_forward CK_LEVEL_NAME(ck_wino_forward)
 #define ck_wino_input_grad CK_LEVEL_NAME(ck_wino_input_grad)
 #define ck_wino_weight_grad CK_LEVEL_NAME(ck_wino_weight_grad)
-#define ck_wino4_workspace_floats CK_LEVEL_NAME(ck_wino4_workspace_floats)
-#define ck_wino4_forward CK_LEVEL_NAME(ck_wino4_forward)
-#define ck_wino4_filter_floats CK_LEVEL_NAME(ck_wino4_filter_floats)
-#define ck_wino4_transform_filter CK_LEVEL_NAME(ck_wino4_transform_filter)
+#define ck_wino_filter_floats CK_LEVEL_NAME(ck_wino_filter_floats)
+#define ck_wino_transform_filter CK_LEVEL_NAME(ck_wino_transform_filter)
 #define ck_conv_small_gemm_workspace_floats CK_LEVEL_NAME(ck_conv_small_gemm_workspace_floats)
 #define ck_conv_small_gemm_forward CK_LEVEL_NAME(ck_conv_small_gemm_forward)
 #define ck_conv_zero_floats CK_LEVEL_NAME(ck_conv_zero_floats)

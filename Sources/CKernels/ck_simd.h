@@ -28,6 +28,13 @@ static inline ck_vf vf_set1(float s) { return (ck_vf){0} + s; }
 #define vf_mul(a, b) ((a) * (b))
 /// a * b + c (one FMA instruction where the level has FMA).
 #define vf_fma(a, b, c) ((a) * (b) + (c))
+/// The first n (<= CK_VW) floats at p, zeros in the other lanes.
+static inline ck_vf vf_load_n(const float *p, int n) {
+    if (n == CK_VW) return vf_load(p);
+    float tmp[CK_VW] = {0};
+    for (int l = 0; l < n; l++) tmp[l] = p[l];
+    return vf_load(tmp);
+}
 /// Stores the first n (<= CK_VW) lanes of v.
 static inline void vf_store_n(float *p, ck_vf v, int n) {
     if (n == CK_VW) {

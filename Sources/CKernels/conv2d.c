@@ -6,12 +6,10 @@
 //
 //   path          file               taken when
 //   zero          conv2d.c           a dimension is <= 0: the output is empty or all zeros
-//   winograd4     winograd4.c        inference only: 3x3 / stride 1 / pad 1, >= 32 channels in and
-//                                    out and cin * cout >= 2048, maps >= 8x8, >= 16 4x4 output
-//                                    tiles over the batch
-//   winograd      winograd.c         3x3 / stride 1 / pad 1, >= 64 channels in and out, maps
-//                                    >= 8x8, >= 256 2x2 output tiles over the batch (128 for
-//                                    the weight grad)
+//   winograd      winograd.c         F(4x4, 3x3), every pass: 3x3 / stride 1 / pad 1, >= 32
+//                                    channels in and out and cin * cout >= 2048, maps >= 8x8,
+//                                    >= 16 4x4 output tiles over the batch (32 for the weight
+//                                    grad)
 //   direct        conv_direct.c      few channels at large spatial size: >= 4096 output pixels
 //                                    (input grad: input pixels), cout <= 64 (input grad:
 //                                    cin), <= 1024 taps per written value, rows >= 16 wide
@@ -22,8 +20,8 @@
 //   gemm-1x1      conv_gemm.c        1x1 / stride 1 / pad 0, per image (x is the column matrix)
 //   gemm-chunked  conv_gemm.c        anything else: per image, im2col in chunks of output rows
 //
-// The inference pass plans as the forward unless winograd4 is taken; a caller that keeps
-// the transformed filter (ck_conv2d_inference_transform_filter) gets the same plan.
+// The inference pass plans as the forward; a caller that keeps the transformed filter
+// (ck_conv2d_inference_transform_filter) gets the same plan.
 //
 // Every path is tested against the *_naive twins (conv2d_naive.c) in ConvKernelTests,
 // WinogradTests and ConvPlanTests; ConvPlanTests also pins the path of the StyleGAN layers.
@@ -43,23 +41,20 @@ void ck_conv_shape_finish(ck_conv_shape *s) {
 #ifndef WINO_MIN_HW
 #define WINO_MIN_HW 8
 #endif
-#ifndef WINO_MIN_TILES
-#define WINO_MIN_TILES 256
-#endif
-#ifndef WINO_MIN_TILES_WGRAD
-#define WINO_MIN_TILES_WGRAD 128
-#endif
 #ifndef WINO_DISABLE
 #define WINO_DISABLE 0
 #endif
-#ifndef WINO4_MIN_CHANNELS
-#define WINO4_MIN_CHANNELS 32
+#ifndef WINO_MIN_CHANNELS
+#define WINO_MIN_CHANNELS 32
 #endif
-#ifndef WINO4_MIN_CHANNEL_PRODUCT
-#define WINO4_MIN_CHANNEL_PRODUCT 2048
+#ifndef WINO_MIN_CHANNEL_PRODUCT
+#define WINO_MIN_CHANNEL_PRODUCT 2048
 #endif
-#ifndef WINO4_MIN_TILES
-#define WINO4_MIN_TILES 16
+#ifndef WINO_MIN_TILES
+#define WINO_MIN_TILES 16
+#endif
+#ifndef WINO_MIN_TILES_WGRAD
+#define WINO_MIN_TILES_WGRAD 32
 #endif
 
 static int has_empty_dim(const ck_conv_shape *s) {
@@ -67,50 +62,32 @@ static int has_empty_dim(const ck_conv_shape *s) {
            s->ho <= 0 || s->wo <= 0;
 }
 
+// F(4x4, 3x3). Measured on the 2-core EPYC (stylegan-bench --suite conv, alternated):
+//  * inference, against F(2x2, 3x3) and the GEMM paths: 1.2-1.7x faster from 32 to 512
+//    channels wherever the batch has >= 32 tiles of 4x4 outputs (512 @16² batch 2: 16.2 ->
+//    9.4 ms), and from 16 tiles since its products run on the in-place micro-kernel and
+//    large filters are transformed in output-channel chunks (batch 1 @16², min / median
+//    against gemm-chunked: 128 ch 0.67 / 0.87 -> 0.44 / 0.61 ms, 512 ch 7.04 / 8.75 -> 5.06 /
+//    6.14). At 4 tiles (@8² batch 1) it ties at 128 and 256 channels and loses at 512
+//    (2.0-2.7 vs 3.2-3.8 ms against small-gemm). Against the direct kernels at 32 channels
+//    in and out it ties at 512² and loses at 1024² (279 vs 180 ms at batch 1: the GEMMs are
+//    too thin for the transforms), so it needs cin * cout >= 2048.
+//  * training (batch 16, 256 channels, against F(2x2, 3x3)): forward and input grad 1.1x
+//    at 8², 1.2x at 16², 1.6-1.8x at 32² and 64²; weight grad 1.25x, 1.35x, 2.1x, 1.9x. Also
+//    the weight grad of 128 @64² and 64 @128² batch 4 (1.7-1.8x) and 32 -> 64 @256² batch
+//    4 (1.6x against direct). The weight grad at 16 tiles loses to gemm-chunked (512 @16²
+//    batch 1: 7.3 vs 8.1 ms; 256: a tie) and wins from 32 (512 @16² batch 2: 13.1 vs
+//    10.0 ms), so it starts there.
 static int winograd_pays(const ck_conv_shape *s, ck_conv_pass pass) {
     // The only shapes the Winograd kernels handle.
     if (WINO_DISABLE || s->kh != 3 || s->kw != 3 || s->stride != 1 || s->pad != 1 || s->ho != s->h ||
         s->wo != s->w)
         return 0;
-    // Measured on the 2-core EPYC (OpenBLAS sgemm vs these transforms + 16 GEMMs):
-    //  * fewer than 64 channels: the direct kernels / plain GEMM stay (64 channels at
-    //    64x64 is a tie for forward / input grad, a 1.5x win for the weight grad);
-    //  * 4x4 maps: 2-10x slower (the filter transform and skinny GEMMs dominate);
-    //  * tiles over the batch (the GEMM width): forward and input grad need >= 256
-    //    (512->512 @16 batch 1 = 64 tiles is 1.5x slower, 256->256 @8 batch 8 = 128 tiles
-    //    a tie, 256 @8 batch 16 = 256 tiles 1.3x faster); the weight grad already wins
-    //    at 128 (its GEMM reduces over tiles, and there is no output transform).
-    if (s->cin < 64 || s->cout < 64) return 0;
-    if (s->h < WINO_MIN_HW || s->w < WINO_MIN_HW) return 0;
-    const long tiles = (long)s->n * ((s->h + 1) / 2) * ((s->w + 1) / 2);
-    return tiles >= (pass == CK_CONV_WEIGHT_GRAD ? WINO_MIN_TILES_WGRAD : WINO_MIN_TILES);
-}
-
-// F(4x4, 3x3) for inference. Measured on the 2-core EPYC (stylegan-bench --suite conv, the
-// inf rows against the fwd rows' plan): 1.2-1.7x faster than F(2x2, 3x3) from 32 to 512
-// channels wherever the batch has >= 32 tiles of 4x4 outputs (512 @16² batch 2: 16.2 ->
-// 9.4 ms; 128 @8² batch 8: 1.57 -> 1.40); at first a tie or 2-4 % slower at 16 tiles (128
-// and 512 @16² batch 1), faster since (below). Against the direct kernels at 32 channels in and
-// out it ties at 512² and loses at 1024² (279 vs 180 ms at batch 1: the GEMMs are too thin
-// for the transforms), so it needs cin * cout >= 2048 (64 -> 32 up-conv at 1024²: 216 ms).
-// With the transformed filter kept by the caller (the infk rows), 16 tiles paid first: at
-// batch 1 @16², 128 ch 0.61-1.03 -> 0.27-0.43 ms, 512 ch 7.3-10.4 -> 4.5-5.4 ms. Since the
-// products run on the in-place micro-kernel and large filters are transformed in
-// output-channel chunks, 16 tiles pay without a kept filter as well (batch 1
-// @16², six alternated runs, min / median against gemm-chunked: 128 ch 0.67 / 0.87 -> 0.44 /
-// 0.61 ms, 256 ch 1.78 / 2.31 -> 1.55 / 1.68, 512 ch 7.04 / 8.75 -> 5.06 / 6.14), so it
-// starts at 16 tiles either way and a kept filter changes no plan, only the work. At 4 tiles
-// (@8² batch 1) it ties at 128 and 256 channels and loses at 512 (2.0-2.7 vs 3.2-3.8 ms
-// against small-gemm).
-static int winograd4_pays(const ck_conv_shape *s) {
-    if (WINO_DISABLE || s->kh != 3 || s->kw != 3 || s->stride != 1 || s->pad != 1 || s->ho != s->h ||
-        s->wo != s->w)
-        return 0;
-    if (s->cin < WINO4_MIN_CHANNELS || s->cout < WINO4_MIN_CHANNELS) return 0;
-    if ((long)s->cin * s->cout < WINO4_MIN_CHANNEL_PRODUCT) return 0;
+    if (s->cin < WINO_MIN_CHANNELS || s->cout < WINO_MIN_CHANNELS) return 0;
+    if ((long)s->cin * s->cout < WINO_MIN_CHANNEL_PRODUCT) return 0;
     if (s->h < WINO_MIN_HW || s->w < WINO_MIN_HW) return 0;
     const long tiles = (long)s->n * ((s->h + 3) / 4) * ((s->w + 3) / 4);
-    return tiles >= WINO4_MIN_TILES;
+    return tiles >= (pass == CK_CONV_WEIGHT_GRAD ? WINO_MIN_TILES_WGRAD : WINO_MIN_TILES);
 }
 
 // Direct forward and weight grad (GEMM with M = cout = 16..64 is poor at large sizes).
@@ -134,11 +111,8 @@ static int small_gemm_pays(const ck_conv_shape *s) {
 
 ck_conv_path ck_conv_plan(const ck_conv_shape *s, ck_conv_pass pass) {
     if (has_empty_dim(s)) return CK_CONV_ZERO;
-    if (pass == CK_CONV_INFERENCE) {
-        if (winograd4_pays(s)) return CK_CONV_WINOGRAD4;
-        pass = CK_CONV_FORWARD;
-    }
     if (winograd_pays(s, pass)) return CK_CONV_WINOGRAD;
+    if (pass == CK_CONV_INFERENCE) pass = CK_CONV_FORWARD;
     switch (pass) {
     case CK_CONV_FORWARD:
     case CK_CONV_INFERENCE:   // not reached: turned into CK_CONV_FORWARD above
@@ -167,7 +141,6 @@ const char *ck_conv_path_name(ck_conv_path path) {
     case CK_CONV_GEMM_GROUPED: return "gemm-grouped";
     case CK_CONV_GEMM_1X1: return "gemm-1x1";
     case CK_CONV_GEMM_CHUNKED: return "gemm-chunked";
-    case CK_CONV_WINOGRAD4: return "winograd4";
     }
     return "?";
 }
@@ -178,9 +151,7 @@ static size_t pass_workspace_floats(const ck_conv_shape *s, ck_conv_pass pass) {
     const ck_conv_path path = ck_conv_plan(s, pass);
     switch (path) {
     case CK_CONV_ZERO: return 0;
-    case CK_CONV_WINOGRAD:
-        return ck_wino_workspace_floats(s, pass == CK_CONV_INFERENCE ? CK_CONV_FORWARD : pass);
-    case CK_CONV_WINOGRAD4: return ck_wino4_workspace_floats(s);
+    case CK_CONV_WINOGRAD: return ck_wino_workspace_floats(s, pass);
     case CK_CONV_DIRECT: return ck_conv_direct_workspace_floats(s, pass);
     case CK_CONV_SMALL_GEMM: return ck_conv_small_gemm_workspace_floats(s);
     case CK_CONV_GEMM_GROUPED:
@@ -215,13 +186,12 @@ static void forward(const ck_conv_shape *s, ck_conv_pass pass, const float *x, c
     const ck_conv_path path = ck_conv_plan(s, pass);
     switch (path) {
     case CK_CONV_ZERO: ck_conv_zero_floats(y, count(s->n, s->cout, s->ho, s->wo)); break;
-    case CK_CONV_WINOGRAD: ck_wino_forward(s, x, weight, y, ws); break;
+    case CK_CONV_WINOGRAD: ck_wino_forward(s, 0, 0, x, weight, filter, y, ws); break;
     case CK_CONV_DIRECT: ck_conv_direct_forward(s, x, weight, y, ws); break;
     case CK_CONV_SMALL_GEMM: ck_conv_small_gemm_forward(s, x, weight, y, ws); break;
     case CK_CONV_GEMM_GROUPED:
     case CK_CONV_GEMM_1X1:
     case CK_CONV_GEMM_CHUNKED: ck_conv_gemm(s, path, CK_CONV_FORWARD, x, weight, NULL, y, ws); break;
-    case CK_CONV_WINOGRAD4: ck_wino4_forward(s, 0, 0, x, weight, filter, y, ws); break;
     }
 }
 
@@ -235,21 +205,21 @@ void ck_conv2d_forward_inference(const ck_conv_shape *s, const float *x, const f
 }
 
 size_t ck_conv2d_inference_filter_floats(const ck_conv_shape *s) {
-    return ck_conv_plan(s, CK_CONV_INFERENCE) == CK_CONV_WINOGRAD4 ? ck_wino4_filter_floats(s) : 0;
+    return ck_conv_plan(s, CK_CONV_INFERENCE) == CK_CONV_WINOGRAD ? ck_wino_filter_floats(s) : 0;
 }
 
 void ck_conv2d_inference_transform_filter(const ck_conv_shape *s, int rot180, const float *weight, float *filter) {
-    if (ck_conv_plan(s, CK_CONV_INFERENCE) == CK_CONV_WINOGRAD4) ck_wino4_transform_filter(s, rot180, weight, filter);
+    if (ck_conv_plan(s, CK_CONV_INFERENCE) == CK_CONV_WINOGRAD) ck_wino_transform_filter(s, rot180, weight, filter);
 }
 
 int ck_conv2d_upsample_fusable(const ck_conv_shape *s) {
-    return s->h % 2 == 0 && s->w % 2 == 0 && ck_conv_plan(s, CK_CONV_INFERENCE) == CK_CONV_WINOGRAD4;
+    return s->h % 2 == 0 && s->w % 2 == 0 && ck_conv_plan(s, CK_CONV_INFERENCE) == CK_CONV_WINOGRAD;
 }
 
 int ck_conv2d_upsample_inference(const ck_conv_shape *s, int rot180, const float *x, const float *weight,
                                  const float *filter, float *y, float *ws) {
     if (!ck_conv2d_upsample_fusable(s)) return -1;
-    ck_wino4_forward(s, 1, rot180 != 0, x, weight, filter, y, ws);
+    ck_wino_forward(s, 1, rot180 != 0, x, weight, filter, y, ws);
     return 0;
 }
 
@@ -260,8 +230,7 @@ void ck_conv2d_input_grad(const ck_conv_shape *s, const float *gy, const float *
     case CK_CONV_ZERO: ck_conv_zero_floats(gx, count(s->n, s->cin, s->h, s->w)); break;
     case CK_CONV_WINOGRAD: ck_wino_input_grad(s, gy, weight, gx, ws); break;
     case CK_CONV_DIRECT: ck_conv_direct_input_grad(s, gy, weight, gx, ws); break;
-    case CK_CONV_SMALL_GEMM:
-    case CK_CONV_WINOGRAD4: break;   // forward only: never planned for this pass
+    case CK_CONV_SMALL_GEMM: break;   // forward only: never planned for this pass
     case CK_CONV_GEMM_GROUPED:
     case CK_CONV_GEMM_1X1:
     case CK_CONV_GEMM_CHUNKED: ck_conv_gemm(s, path, CK_CONV_INPUT_GRAD, NULL, weight, gy, gx, ws); break;
@@ -274,8 +243,7 @@ void ck_conv2d_weight_grad(const ck_conv_shape *s, const float *x, const float *
     case CK_CONV_ZERO: ck_conv_zero_floats(gw, count(s->cout, s->cin, s->kh, s->kw)); break;
     case CK_CONV_WINOGRAD: ck_wino_weight_grad(s, x, gy, gw, ws); break;
     case CK_CONV_DIRECT: ck_conv_direct_weight_grad(s, x, gy, gw, ws); break;
-    case CK_CONV_SMALL_GEMM:
-    case CK_CONV_WINOGRAD4: break;   // forward only: never planned for this pass
+    case CK_CONV_SMALL_GEMM: break;   // forward only: never planned for this pass
     case CK_CONV_GEMM_GROUPED:
     case CK_CONV_GEMM_1X1:
     case CK_CONV_GEMM_CHUNKED: ck_conv_gemm(s, path, CK_CONV_WEIGHT_GRAD, x, NULL, gy, gw, ws); break;

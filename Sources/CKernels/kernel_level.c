@@ -125,18 +125,15 @@ const char *ck_kernels_env_problem(void) {
                                   float *ws), (s, gy, weight, gx, ws))                                           \
     V(ck_conv_direct_weight_grad, (const ck_conv_shape *s, const float *x, const float *gy, float *gw,         \
                                    float *ws), (s, x, gy, gw, ws))                                               \
-    W(ck_wino_workspace_floats, (const ck_conv_shape *s, ck_conv_pass pass), (s, pass))                        \
-    V(ck_wino_forward, (const ck_conv_shape *s, const float *x, const float *weight, float *y, float *ws),      \
-      (s, x, weight, y, ws))                                                                                     \
+    W(ck_wino_workspace_floats, (const ck_conv_shape *s, ck_conv_pass pass), (s, pass))                       \
+    V(ck_wino_forward, (const ck_conv_shape *s, int upsample, int rot180, const float *x, const float *weight, \
+                         const float *filter, float *y, float *ws), (s, upsample, rot180, x, weight, filter, y, ws)) \
     V(ck_wino_input_grad, (const ck_conv_shape *s, const float *gy, const float *weight, float *gx, float *ws), \
       (s, gy, weight, gx, ws))                                                                                   \
-    V(ck_wino_weight_grad, (const ck_conv_shape *s, const float *x, const float *gy, float *gw, float *ws),     \
+    V(ck_wino_weight_grad, (const ck_conv_shape *s, const float *x, const float *gy, float *gw, float *ws),    \
       (s, x, gy, gw, ws))                                                                                        \
-    W(ck_wino4_workspace_floats, (const ck_conv_shape *s), (s))                                                \
-    V(ck_wino4_forward, (const ck_conv_shape *s, int upsample, int rot180, const float *x, const float *weight, \
-                         const float *filter, float *y, float *ws), (s, upsample, rot180, x, weight, filter, y, ws)) \
-    W(ck_wino4_filter_floats, (const ck_conv_shape *s), (s))                                                   \
-    V(ck_wino4_transform_filter, (const ck_conv_shape *s, int rot180, const float *weight, float *U),          \
+    W(ck_wino_filter_floats, (const ck_conv_shape *s), (s))                                                   \
+    V(ck_wino_transform_filter, (const ck_conv_shape *s, int rot180, const float *weight, float *U),          \
       (s, rot180, weight, U))                                                                                    \
     W(ck_conv_small_gemm_workspace_floats, (const ck_conv_shape *s), (s))                                      \
     V(ck_conv_small_gemm_forward, (const ck_conv_shape *s, const float *x, const float *weight, float *y,       \

@@ -34,18 +34,21 @@ final class ConvPlanTests: XCTestCase {
             // forward; the gradients group the batch when there is one.
             ("512 3x3 @4 b1", shape(n: 1, cin: 512, size: 4, cout: 512, k: 3), [small, chunked, chunked]),
             ("512 3x3 @4 b8", shape(n: 8, cin: 512, size: 4, cout: 512, k: 3), [small, grouped, grouped]),
-            // 8x8: 64 pixels at batch 1 (small GEMM); at batch 8, 512 pixels and 128 tiles:
-            // grouped GEMM, except the weight grad whose Winograd threshold is 128 tiles.
+            // 8x8: 64 pixels and 4 tiles of 4x4 outputs at batch 1 (small GEMM); at batch 8,
+            // 32 tiles: Winograd for every pass (the weight grad's threshold is 32 tiles).
             ("512 3x3 @8 b1", shape(n: 1, cin: 512, size: 8, cout: 512, k: 3), [small, chunked, chunked]),
-            ("512 3x3 @8 b8", shape(n: 8, cin: 512, size: 8, cout: 512, k: 3), [grouped, grouped, wino]),
+            ("512 3x3 @8 b8", shape(n: 8, cin: 512, size: 8, cout: 512, k: 3), [wino, wino, wino]),
+            // 16x16 at batch 1: 16 tiles, enough for the forward and the input grad; the
+            // weight grad starts at 32.
+            ("512 3x3 @16 b1", shape(n: 1, cin: 512, size: 16, cout: 512, k: 3), [wino, wino, chunked]),
             // The discriminator's 4x4 layer after minibatch stddev (one extra channel).
             ("513->512 3x3 @4 b8", shape(n: 8, cin: 513, size: 4, cout: 512, k: 3), [small, grouped, grouped]),
-            // 256 channels at 32x32 and 64x64: >= 256 tiles even at batch 1 -> Winograd.
+            // 256 channels at 32x32 and 64x64: >= 64 tiles even at batch 1 -> Winograd.
             ("256 3x3 @32 b1", shape(n: 1, cin: 256, size: 32, cout: 256, k: 3), [wino, wino, wino]),
             ("256 3x3 @32 b8", shape(n: 8, cin: 256, size: 32, cout: 256, k: 3), [wino, wino, wino]),
             ("256 3x3 @64 b1", shape(n: 1, cin: 256, size: 64, cout: 256, k: 3), [wino, wino, wino]),
             ("256 3x3 @64 b8", shape(n: 8, cin: 256, size: 64, cout: 256, k: 3), [wino, wino, wino]),
-            // 16 and 32 channels at 512x512 and 1024x1024: direct kernels.
+            // 16 and 32 channels at 512x512 and 1024x1024 (cin * cout < 2048): direct kernels.
             ("32 3x3 @512 b1", shape(n: 1, cin: 32, size: 512, cout: 32, k: 3), [direct, direct, direct]),
             ("32 3x3 @512 b8", shape(n: 8, cin: 32, size: 512, cout: 32, k: 3), [direct, direct, direct]),
             ("16 3x3 @1024 b1", shape(n: 1, cin: 16, size: 1024, cout: 16, k: 3), [direct, direct, direct]),
@@ -81,19 +84,19 @@ final class ConvPlanTests: XCTestCase {
         }
     }
 
-    /// The generator's layers at inference (CK_CONV_INFERENCE): F(4x4, 3x3) from 16 tiles of
-    /// 4x4 outputs over the batch, 32 channels each side and cin * cout >= 2048; otherwise
-    /// the forward's path.
+    /// The generator's layers at inference (CK_CONV_INFERENCE, which plans as the forward):
+    /// F(4x4, 3x3) from 16 tiles of 4x4 outputs over the batch, 32 channels each side and
+    /// cin * cout >= 2048.
     func testInferencePaths() {
-        let w4 = CK_CONV_WINOGRAD4
+        let wino = CK_CONV_WINOGRAD
         let layers: [(String, ck_conv_shape, ck_conv_path)] = [
             ("512 3x3 @8 b1 (4 tiles)", shape(n: 1, cin: 512, size: 8, cout: 512, k: 3), CK_CONV_SMALL_GEMM),
-            ("512 3x3 @8 b8 (32 tiles)", shape(n: 8, cin: 512, size: 8, cout: 512, k: 3), w4),
-            ("512 3x3 @16 b1 (16 tiles)", shape(n: 1, cin: 512, size: 16, cout: 512, k: 3), w4),
+            ("512 3x3 @8 b8 (32 tiles)", shape(n: 8, cin: 512, size: 8, cout: 512, k: 3), wino),
+            ("512 3x3 @16 b1 (16 tiles)", shape(n: 1, cin: 512, size: 16, cout: 512, k: 3), wino),
             ("128 3x3 @8 b2 (8 tiles)", shape(n: 2, cin: 128, size: 8, cout: 128, k: 3), CK_CONV_SMALL_GEMM),
-            ("512 3x3 @16 b2 (32 tiles)", shape(n: 2, cin: 512, size: 16, cout: 512, k: 3), w4),
-            ("64 3x3 @64 b1 (bundled model)", shape(n: 1, cin: 64, size: 64, cout: 64, k: 3), w4),
-            ("64->32 3x3 @1024 b1 (up-conv)", shape(n: 1, cin: 64, size: 1024, cout: 32, k: 3), w4),
+            ("512 3x3 @16 b2 (32 tiles)", shape(n: 2, cin: 512, size: 16, cout: 512, k: 3), wino),
+            ("64 3x3 @64 b1 (bundled model)", shape(n: 1, cin: 64, size: 64, cout: 64, k: 3), wino),
+            ("64->32 3x3 @1024 b1 (up-conv)", shape(n: 1, cin: 64, size: 1024, cout: 32, k: 3), wino),
             ("32 3x3 @1024 b1 (32 x 32 < 2048)", shape(n: 1, cin: 32, size: 1024, cout: 32, k: 3), CK_CONV_DIRECT),
             ("16 3x3 @1024 b1", shape(n: 1, cin: 16, size: 1024, cout: 16, k: 3), CK_CONV_DIRECT),
             ("ToRGB 16->3 @1024 b1", shape(n: 1, cin: 16, size: 1024, cout: 3, k: 1), CK_CONV_DIRECT),
@@ -103,18 +106,19 @@ final class ConvPlanTests: XCTestCase {
             var t = s
             let got = ck_conv_plan(&t, CK_CONV_INFERENCE)
             XCTAssertEqual(got, expected, "\(label): got \(names([got])), expected \(names([expected]))")
-            if expected != w4 { XCTAssertEqual(got, ck_conv_plan(&t, CK_CONV_FORWARD), "\(label): plans as the forward") }
         }
-        // The training passes never take F(4x4, 3x3).
-        for (_, s, _) in styleGANLayers + layers.map({ ($0.0, $0.1, [ck_conv_path]()) }) {
-            XCTAssertFalse(paths(s).contains(w4))
+        // Inference plans as the forward everywhere, so a frozen render and a recorded
+        // forward run the same kernels.
+        for (label, s) in styleGANLayers.map({ ($0.0, $0.1) }) + layers.map({ ($0.0, $0.1) }) {
+            var t = s
+            XCTAssertEqual(ck_conv_plan(&t, CK_CONV_INFERENCE), ck_conv_plan(&t, CK_CONV_FORWARD), "\(label)")
         }
         // A filter can be kept (frozen weights) exactly where the plan is F(4x4, 3x3), from
         // 16 tiles.
         let kept: [(String, ck_conv_shape, ck_conv_path)] = [
-            ("512 3x3 @16 b1 (16 tiles)", shape(n: 1, cin: 512, size: 16, cout: 512, k: 3), w4),
-            ("128 3x3 @16 b1 (bundled model)", shape(n: 1, cin: 128, size: 16, cout: 128, k: 3), w4),
-            ("64 3x3 @16 b1 (InferencePathTests)", shape(n: 1, cin: 64, size: 16, cout: 64, k: 3), w4),
+            ("512 3x3 @16 b1 (16 tiles)", shape(n: 1, cin: 512, size: 16, cout: 512, k: 3), wino),
+            ("128 3x3 @16 b1 (bundled model)", shape(n: 1, cin: 128, size: 16, cout: 128, k: 3), wino),
+            ("64 3x3 @16 b1 (InferencePathTests)", shape(n: 1, cin: 64, size: 16, cout: 64, k: 3), wino),
             ("512 3x3 @8 b1 (4 tiles)", shape(n: 1, cin: 512, size: 8, cout: 512, k: 3), CK_CONV_SMALL_GEMM),
             ("32 3x3 @1024 b1 (32 x 32 < 2048)", shape(n: 1, cin: 32, size: 1024, cout: 32, k: 3), CK_CONV_DIRECT),
         ]
@@ -122,7 +126,7 @@ final class ConvPlanTests: XCTestCase {
             var t = s
             let got = ck_conv_plan(&t, CK_CONV_INFERENCE)
             XCTAssertEqual(got, expected, "kept \(label): got \(names([got])), expected \(names([expected]))")
-            XCTAssertEqual(Int(ck_conv2d_inference_filter_floats(&t)), expected == w4 ? 36 * Int(t.cin * t.cout) : 0, "kept \(label)")
+            XCTAssertEqual(Int(ck_conv2d_inference_filter_floats(&t)), expected == wino ? 36 * Int(t.cin * t.cout) : 0, "kept \(label)")
         }
     }
 
@@ -178,7 +182,6 @@ final class ConvPlanTests: XCTestCase {
     func testPathNames() {
         let names = Self.allPaths.map { String(cString: ck_conv_path_name($0)) }
         XCTAssertEqual(names, ["zero", "winograd", "direct", "small-gemm", "gemm-grouped", "gemm-1x1", "gemm-chunked"])
-        XCTAssertEqual(String(cString: ck_conv_path_name(CK_CONV_WINOGRAD4)), "winograd4")
         XCTAssertEqual(String(cString: ck_conv_path_name(ck_conv_path(rawValue: 99))), "?")
     }
 }

@@ -1,21 +1,18 @@
 import CKernels
 import XCTest
 
-// Winograd F(2x2, 3x3) path of the conv kernels (3x3 / stride 1 / pad 1, >= 64 channels,
-// >= 8x8 maps, >= 256 tiles of 2x2 outputs over the batch; 128 for the weight grad).
+// Winograd F(4x4, 3x3) path of the conv kernels in the three training passes (3x3 / stride 1 /
+// pad 1, >= 32 channels each side and cin * cout >= 2048, >= 8x8 maps, >= 16 tiles of 4x4
+// outputs over the batch; 32 for the weight grad). WinogradInferenceTests covers the
+// inference entry points (kept filter, upsampling).
 //
 // Tolerance: 1e-4 of max |reference| (the bound the other conv tests and the model's
-// float64 reference fixtures use). F(2x2, 3x3) only uses transform coefficients 0, ±1, ±1/2:
-// the input transform adds at most 4 inputs per element (x2 growth per axis), the filter
-// transform at most 9 weights scaled by 1/4, and the output transform sums at most 9
-// products. Each adds a few float32 roundings (2^-24 ≈ 6e-8) relative to a growth factor
-// of at most ~4-16, on top of the float32 GEMM's own sum over cin (or over tiles for the
-// weight gradient). The measured error is around 1e-6 of max |ref| (printed below), so
-// 1e-4 leaves two orders of magnitude of margin while still catching any wrong tap,
-// tile offset or crop (those give errors of order 1e-1).
-
-
-
+// float64 reference fixtures use). The transforms use coefficients up to 5 (Bᵀ), 8 (Aᵀ) and
+// 1/24 (G), which adds a few float32 roundings (2^-24 ≈ 6e-8) relative to growth factors of
+// up to ~100 on top of the GEMM's own sum over cin (or over tiles for the weight gradient).
+// The measured error is 3e-6 to 1.5e-5 of max |ref| (printed below), so 1e-4 leaves about
+// an order of magnitude of margin while still catching any wrong tap, tile offset or crop
+// (those give errors of order 1e-1). The adjoint identities hold to 1e-5.
 
 /// a [n, c, hw] restricted to images `bs` and channels `cs`.
 fileprivate func sliceNC(_ a: [Float], c: Int, hw: Int, _ bs: [Int], _ cs: [Int]) -> [Float] {
@@ -127,6 +124,8 @@ final class WinogradTests: XCTestCase {
         // Not 3x3 / stride 1 / pad 1, or few channels: never Winograd.
         s = shape(16, 16, 64, 64, 16)
         for pass in passes { XCTAssertNotEqual(ck_conv_plan(&s, pass), CK_CONV_WINOGRAD) }
+        s = shape(4, 32, 64, 64, 32)   // 32 x 32 < 2048: the direct kernels
+        for pass in passes { XCTAssertNotEqual(ck_conv_plan(&s, pass), CK_CONV_WINOGRAD) }
         var t = ck_conv_shape(n: 16, cin: 256, h: 16, w: 16, cout: 256, kh: 3, kw: 3, stride: 2, pad: 1, ho: 0, wo: 0)
         ck_conv_shape_finish(&t)
         for pass in passes { XCTAssertNotEqual(ck_conv_plan(&t, pass), CK_CONV_WINOGRAD) }
@@ -136,12 +135,18 @@ final class WinogradTests: XCTestCase {
         t = ck_conv_shape(n: 16, cin: 256, h: 16, w: 16, cout: 256, kh: 1, kw: 1, stride: 1, pad: 0, ho: 0, wo: 0)
         ck_conv_shape_finish(&t)
         for pass in passes { XCTAssertNotEqual(ck_conv_plan(&t, pass), CK_CONV_WINOGRAD) }
-        // 4x4 maps and small batches (few tiles) keep the existing paths.
+        // 4x4 maps and few tiles keep the existing paths.
         s = shape(8, 512, 4, 4, 512)
         for pass in passes { XCTAssertNotEqual(ck_conv_plan(&s, pass), CK_CONV_WINOGRAD) }
+        s = shape(1, 512, 8, 8, 512)   // 4 tiles
+        for pass in passes { XCTAssertNotEqual(ck_conv_plan(&s, pass), CK_CONV_WINOGRAD) }
+        // 16 tiles: the forward and the input grad; the weight grad from 32.
         s = shape(1, 512, 16, 16, 512)
-        XCTAssertNotEqual(ck_conv_plan(&s, CK_CONV_FORWARD), CK_CONV_WINOGRAD)
-        XCTAssertNotEqual(ck_conv_plan(&s, CK_CONV_INPUT_GRAD), CK_CONV_WINOGRAD)
+        XCTAssertEqual(ck_conv_plan(&s, CK_CONV_FORWARD), CK_CONV_WINOGRAD)
+        XCTAssertEqual(ck_conv_plan(&s, CK_CONV_INPUT_GRAD), CK_CONV_WINOGRAD)
+        XCTAssertNotEqual(ck_conv_plan(&s, CK_CONV_WEIGHT_GRAD), CK_CONV_WINOGRAD)
+        s = shape(2, 512, 16, 16, 512)
+        XCTAssertEqual(ck_conv_plan(&s, CK_CONV_WEIGHT_GRAD), CK_CONV_WINOGRAD)
     }
 
     func testOddAndEvenSizesBatchOne() {
@@ -162,6 +167,8 @@ final class WinogradTests: XCTestCase {
         check(16, 256, 32, 32, 256, maxChannels: 8, maxImages: 2, seed: 33)
         // The bundled 64² model (128 channels up to 32², 64 at 64²), batch 1 and a batch of
         // queued faces: GEMMs small enough to run side by side, one per thread.
+        check(1, 64, 64, 64, 64, seed: 38)
+        check(2, 512, 16, 16, 40, maxChannels: 24, seed: 39)   // 32 tiles: the weight grad's threshold
         check(1, 128, 64, 64, 64, maxChannels: 16, seed: 35)
         check(1, 128, 32, 32, 128, maxChannels: 32, seed: 36)
         check(4, 128, 32, 32, 128, maxChannels: 16, maxImages: 2, seed: 37)
@@ -169,7 +176,8 @@ final class WinogradTests: XCTestCase {
         check(8, 512, 4, 4, 512, expectWinograd: false, maxChannels: 16, seed: 34)
     }
 
-    /// Several chunks of tile rows (the chunk holds at most ~2^23 floats of V + M).
+    /// Several chunks of tile rows (the chunk holds at most ~2^23 floats of U + V + M); the
+    /// weight gradient accumulates dU over them.
     func testManyChunks() {
         check(4, 512, 64, 64, 512, maxChannels: 4, maxImages: 2, seed: 41)
     }

@@ -29,18 +29,21 @@ final class InferencePathTests: XCTestCase {
         XCTAssertTrue(g.render(d).scalars == inferred.scalars, "render runs the inference kernels")
     }
 
-    /// Backpropagation runs the training kernels even when called inside `inferring` (the
-    /// R1 term's second-order pass goes through conv2d without recording).
-    func testBackpropagationKeepsTrainingKernels() {
+    /// The inference entry point plans as the forward, so a 3x3 conv gives the same bytes
+    /// inside `inferring`, without gradients and recorded; and backpropagation called inside
+    /// `inferring` (the R1 term's second-order pass goes through conv2d without recording)
+    /// gives the same gradients as outside it.
+    func testInferenceAndTrainingConvsAgreeBitwise() {
         let w = Tensor.randomNormal([64, 64, 3, 3], seed: 1, scale: 0.05)
         let g = Tensor.randomNormal([8, 64, 16, 16], seed: 2).requiringGrad()
         let h = Tensor.randomNormal([8, 64, 16, 16], seed: 3)
         let training = conv2d(h, w, padding: 1).scalars
-        XCTAssertTrue(inferring { conv2d(h, w, padding: 1) }.scalars != training, "the shape takes winograd4")
-        XCTAssertTrue(withoutGradients { conv2d(h, w, padding: 1) }.scalars == training, "no-grad keeps the training kernels")
+        XCTAssertTrue(inferring { conv2d(h, w, padding: 1) }.scalars == training, "inference kernels")
+        XCTAssertTrue(withoutGradients { conv2d(h, w, padding: 1) }.scalars == training, "no-grad")
         let gx = convTranspose2d(g, w, stride: 1, padding: 1)   // a recorded node, as in R1
-        XCTAssertTrue(gradients(of: gx, withRespectTo: [g], seed: h)[0].scalars == training, "backpropagation")
-        XCTAssertTrue(inferring { gradients(of: gx, withRespectTo: [g], seed: h)[0].scalars } == training,
+        let outside = gradients(of: gx, withRespectTo: [g], seed: h)[0].scalars
+        XCTAssertTrue(outside == training, "backpropagation through the transposed conv runs conv2d")
+        XCTAssertTrue(inferring { gradients(of: gx, withRespectTo: [g], seed: h)[0].scalars } == outside,
                       "backpropagation inside inferring")
     }
 

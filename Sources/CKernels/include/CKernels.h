@@ -145,32 +145,33 @@ typedef enum ck_conv_pass {
     CK_CONV_FORWARD = 0,       // y = conv2d(x, weight)
     CK_CONV_INPUT_GRAD = 1,    // gx = conv_transpose2d(gy, weight)
     CK_CONV_WEIGHT_GRAD = 2,   // gw from x and gy
-    CK_CONV_INFERENCE = 3,     // y = conv2d(x, weight) that no gradient will be taken of
+    CK_CONV_INFERENCE = 3,     // y = conv2d(x, weight) that no gradient will be taken of (plans as
+                               // the forward; only its entry points take a kept filter or upsample)
 } ck_conv_pass;
 
 /// The strategy one pass of one shape runs. Every path computes what the *_naive twins
 /// below compute; they differ in speed only.
 typedef enum ck_conv_path {
     CK_CONV_ZERO = 0,          // a dimension is zero: the output is empty or all zeros
-    CK_CONV_WINOGRAD = 1,      // Winograd F(2x2, 3x3): 3x3 / stride 1 / pad 1, many channels and tiles
+    CK_CONV_WINOGRAD = 1,      // Winograd F(4x4, 3x3): 3x3 / stride 1 / pad 1, many channels and tiles
+                               // (float32 error ~1e-5 of max |y|)
     CK_CONV_DIRECT = 2,        // register-blocked AVX2 kernels: few channels at large spatial size
     CK_CONV_SMALL_GEMM = 3,    // forward with few output pixels over the batch (4x4, 8x8 layers)
     CK_CONV_GEMM_GROUPED = 4,  // im2col of several small images side by side, one sgemm per group
     CK_CONV_GEMM_1X1 = 5,      // 1x1 / stride 1 / pad 0, per image: sgemm on x itself, no im2col
     CK_CONV_GEMM_CHUNKED = 6,  // per image: im2col in chunks of output rows, one sgemm per chunk
-    CK_CONV_WINOGRAD4 = 7,     // Winograd F(4x4, 3x3), CK_CONV_INFERENCE only (float32 error ~1e-5 of max |y|)
 } ck_conv_path;
 
 /// The path pass `pass` of shape s takes; the three kernels below dispatch on this alone.
 ck_conv_path ck_conv_plan(const ck_conv_shape *s, ck_conv_pass pass);
-/// "zero", "winograd", "direct", "small-gemm", "gemm-grouped", "gemm-1x1", "gemm-chunked", "winograd4".
+/// "zero", "winograd", "direct", "small-gemm", "gemm-grouped", "gemm-1x1", "gemm-chunked".
 const char *ck_conv_path_name(ck_conv_path path);
 
 /// Scratch floats needed by the three training passes below (forward, input grad, weight
 /// grad) for shape s.
 size_t ck_conv2d_workspace_floats(const ck_conv_shape *s);
 /// Scratch floats needed by ck_conv2d_forward_inference and ck_conv2d_upsample_inference
-/// for shape s (F(4x4, 3x3) holds 36 instead of 16 transformed filter copies).
+/// for shape s.
 size_t ck_conv2d_inference_workspace_floats(const ck_conv_shape *s);
 
 /// y = conv2d(x, weight). Overwrites y.
@@ -182,8 +183,8 @@ void ck_conv2d_input_grad(const ck_conv_shape *s, const float *gy, const float *
 /// gw = the adjoint of conv2d w.r.t. weight: gw[o,i,ky,kx] = sum x[.,i,..] * gy[.,o,..]. Overwrites gw.
 void ck_conv2d_weight_grad(const ck_conv_shape *s, const float *x, const float *gy,
                            float *gw, float *ws);
-/// y = conv2d(x, weight) when no gradient will be taken of y: the path planned for
-/// CK_CONV_INFERENCE (F(4x4, 3x3) where it pays, else the forward's). Overwrites y.
+/// y = conv2d(x, weight) when no gradient will be taken of y: the forward's path and values,
+/// with a kept filter if the caller has one. Overwrites y.
 /// filter: NULL, or weight as ck_conv2d_inference_transform_filter left it for s with
 /// rot180 = 0 (a caller whose weights do not change keeps it across calls). A filter changes
 /// no plan, only the work: where the plan is F(4x4, 3x3), weight is not read.
@@ -197,7 +198,7 @@ size_t ck_conv2d_inference_filter_floats(const ck_conv_shape *s);
 /// nothing.
 void ck_conv2d_inference_transform_filter(const ck_conv_shape *s, int rot180, const float *weight, float *filter);
 /// Whether ck_conv2d_upsample_inference can run shape s: s is the 3x3 / pad 1 conv on the
-/// upsampled map (even h and w) and is planned to CK_CONV_WINOGRAD4 for inference.
+/// upsampled map (even h and w) and is planned to CK_CONV_WINOGRAD.
 int ck_conv2d_upsample_fusable(const ck_conv_shape *s);
 /// y [n, cout, h, w] = conv2d(upsample_nearest_2x(x), weight) for x [n, cin, h/2, w/2], without
 /// the upsampled map, with the weight's taps rotated by 180 degrees if rot180 is set; only

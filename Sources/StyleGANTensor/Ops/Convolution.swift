@@ -41,9 +41,8 @@ public func conv2d(_ x: Tensor, _ weight: Tensor, stride: Int = 1, padding: Int 
     conv2d(x, weight, ConvGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding, op: "conv2d"))
 }
 
-/// Inside `inferring` the forward runs the inference plan: F(4x4, 3x3) Winograd for the 3x3
-/// shapes where it pays (float32 error ~1e-5 of max |y| instead of ~1e-6; training keeps
-/// F(2x2, 3x3), see winograd4.c).
+/// Inside `inferring` the forward runs the inference entry point: the same plan and values,
+/// with the filter a frozen generator keeps (see winograd.c).
 func conv2d(_ x: Tensor, _ weight: Tensor, _ geo: ConvGeometry) -> Tensor {
     let y = Tensor(uninitializedShape: geo.outputShape)
     var s = geo.shape

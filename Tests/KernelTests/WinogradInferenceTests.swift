@@ -1,14 +1,15 @@
 import CKernels
 import XCTest
 
-// Winograd F(4x4, 3x3), the inference forward (CK_CONV_INFERENCE), plain and reading its
-// input through nearest 2x upsampling, against the naive float64-accumulated conv.
+// Winograd F(4x4, 3x3) in the inference forward (CK_CONV_INFERENCE): with and without a kept
+// filter, plain and reading its input through nearest 2x upsampling (taps rotated or not),
+// against the naive float64-accumulated conv. WinogradTests covers the three training passes.
 //
 // Tolerance: 1e-4 of max |reference|, as every conv test. F(4x4, 3x3) rounds more than
 // F(2x2, 3x3) (transform coefficients up to 8 and 1/24): the measured error, printed below,
 // is around 1e-5 of max |ref| at 256-512 channels, still an order of magnitude inside the
 // bound, while a wrong tap, phase or crop gives errors of order 1e-1.
-final class Winograd4Tests: XCTestCase {
+final class WinogradInferenceTests: XCTestCase {
     private func shape(_ n: Int, _ cin: Int, _ h: Int, _ w: Int, _ cout: Int) -> ck_conv_shape {
         var s = ck_conv_shape(n: Int32(n), cin: Int32(cin), h: Int32(h), w: Int32(w), cout: Int32(cout),
                               kh: 3, kw: 3, stride: 1, pad: 1, ho: 0, wo: 0)
@@ -37,7 +38,7 @@ final class Winograd4Tests: XCTestCase {
                        file: StaticString = #filePath, line: UInt = #line) -> Float {
         var s = shape(n, cin, h, w, cout)
         let label = "n \(n) cin \(cin) \(h)x\(w) cout \(cout)\(upsample ? " upsampled" : "")\(rotated ? " rotated" : "")"
-        XCTAssertEqual(ck_conv_plan(&s, CK_CONV_INFERENCE), CK_CONV_WINOGRAD4, "not winograd4: \(label)",
+        XCTAssertEqual(ck_conv_plan(&s, CK_CONV_INFERENCE), CK_CONV_WINOGRAD, "not winograd: \(label)",
                        file: file, line: line)
         var rng = KernelTestRNG(seed: seed)
         let x = upsample ? rng.array(n * cin * h * w / 4) : rng.array(n * cin * h * w)
@@ -79,10 +80,16 @@ final class Winograd4Tests: XCTestCase {
                 }
             }
             XCTAssertTrue(y == yKept, "kept filter changed the output \(label) [\(level)]", file: file, line: line)
+            if !upsample {   // the training forward runs the same kernel: the same bytes
+                var yForward = [Float](repeating: .nan, count: y.count)
+                var wsForward = [Float](repeating: .nan, count: Int(ck_conv2d_workspace_floats(&s)))
+                ck_conv2d_forward(&s, x, wt, &yForward, &wsForward)
+                XCTAssertTrue(y == yForward, "inference differs from the forward \(label) [\(level)]", file: file, line: line)
+            }
             XCTAssertTrue(ws.intact, "workspace overrun \(label) [\(level)]", file: file, line: line)
             let e = maxRelativeDifference(restricted(y), yRef)
             XCTAssertLessThan(e, 1e-4, "\(label) [\(level)]", file: file, line: line)
-            print("winograd4 \(label) [\(level)]: max rel err \(e)")
+            print("winograd inference \(label) [\(level)]: max rel err \(e)")
             worst = max(worst, e)
         }
         return worst
@@ -90,21 +97,19 @@ final class Winograd4Tests: XCTestCase {
 
     func testPlan() {
         var s = shape(2, 64, 64, 64, 64)
-        XCTAssertEqual(ck_conv_plan(&s, CK_CONV_INFERENCE), CK_CONV_WINOGRAD4)
-        XCTAssertEqual(String(cString: ck_conv_path_name(CK_CONV_WINOGRAD4)), "winograd4")
-        // Training passes never take it.
+        XCTAssertEqual(ck_conv_plan(&s, CK_CONV_INFERENCE), CK_CONV_WINOGRAD)
+        // Every shape plans as the forward, and the training passes take it too.
         for pass in [CK_CONV_FORWARD, CK_CONV_INPUT_GRAD, CK_CONV_WEIGHT_GRAD] {
-            XCTAssertNotEqual(ck_conv_plan(&s, pass), CK_CONV_WINOGRAD4)
+            XCTAssertEqual(ck_conv_plan(&s, pass), CK_CONV_WINOGRAD)
         }
-        // Other shapes plan as the forward.
         for t in [shape(1, 16, 64, 64, 16), shape(8, 512, 4, 4, 512)] {
             var t = t
             XCTAssertEqual(ck_conv_plan(&t, CK_CONV_INFERENCE), ck_conv_plan(&t, CK_CONV_FORWARD))
         }
         var strided = ck_conv_shape(n: 2, cin: 64, h: 64, w: 64, cout: 64, kh: 3, kw: 3, stride: 2, pad: 1, ho: 0, wo: 0)
         ck_conv_shape_finish(&strided)
-        XCTAssertNotEqual(ck_conv_plan(&strided, CK_CONV_INFERENCE), CK_CONV_WINOGRAD4)
-        // Upsampling needs an even map and the winograd4 plan; otherwise it refuses.
+        XCTAssertNotEqual(ck_conv_plan(&strided, CK_CONV_INFERENCE), CK_CONV_WINOGRAD)
+        // Upsampling needs an even map and the Winograd plan; otherwise it refuses.
         var odd = shape(2, 64, 63, 64, 64)
         XCTAssertEqual(ck_conv2d_upsample_fusable(&odd), 0)
         var y = [Float](repeating: 7, count: 4)
