@@ -229,7 +229,17 @@ static void row_phases(const w4plan *p, const float *plane, int iy, float *P, fl
     }
     for (int j = W + 1; j < 4 * n; j++) pad[j] = 0.0f;
     float *P0 = P, *P1 = P + ls, *P2 = P + 2 * (size_t)ls, *P3 = P + 3 * (size_t)ls;
-    for (int t = 0; t < n; t++) {
+    int t = 0;
+    for (; t + CK_VW <= n; t += CK_VW) {   // 4-way deinterleave of 4 vectors: evens of evens = phase 0, ...
+        const float *q = pad + 4 * t;
+        const ck_vf a = vf_load(q), b = vf_load(q + CK_VW), c = vf_load(q + 2 * CK_VW), d = vf_load(q + 3 * CK_VW);
+        const ck_vf e0 = vf_even(a, b), e1 = vf_even(c, d), o0 = vf_odd(a, b), o1 = vf_odd(c, d);
+        vf_store(P0 + t, vf_even(e0, e1));
+        vf_store(P1 + t, vf_even(o0, o1));
+        vf_store(P2 + t, vf_odd(e0, e1));
+        vf_store(P3 + t, vf_odd(o0, o1));
+    }
+    for (; t < n; t++) {
         P0[t] = pad[4 * t];
         P1[t] = pad[4 * t + 1];
         P2[t] = pad[4 * t + 2];
@@ -330,7 +340,18 @@ static void output_transform(const w4plan *p, const float *M, long r0, long nr, 
                 float *out = plane + (size_t)(4 * ty + i) * W;
                 float *row = W == 4 * tw ? out : rows + (size_t)i * 4 * ls;
                 const float *c0 = cols + (size_t)(i * 4) * ls;
-                for (int t = 0; t < tw; t++)
+                int t = 0;
+                for (; t + CK_VW <= tw; t += CK_VW) {   // 4-way interleave: zip (0, 2) with zip (1, 3)
+                    const ck_vf a = vf_load(c0 + t), b = vf_load(c0 + ls + t);
+                    const ck_vf c = vf_load(c0 + 2 * (size_t)ls + t), d = vf_load(c0 + 3 * (size_t)ls + t);
+                    const ck_vf aclo = vf_ziplo(a, c), achi = vf_ziphi(a, c), bdlo = vf_ziplo(b, d), bdhi = vf_ziphi(b, d);
+                    float *o = row + 4 * t;
+                    vf_store(o, vf_ziplo(aclo, bdlo));
+                    vf_store(o + CK_VW, vf_ziphi(aclo, bdlo));
+                    vf_store(o + 2 * CK_VW, vf_ziplo(achi, bdhi));
+                    vf_store(o + 3 * CK_VW, vf_ziphi(achi, bdhi));
+                }
+                for (; t < tw; t++)
                     for (int q = 0; q < 4; q++) row[4 * t + q] = c0[(size_t)q * ls + t];
                 if (row != out) memcpy(out, row, sizeof(float) * W);
             }
