@@ -211,6 +211,28 @@ static inline void bt_rows(const ck_vf z[6], ck_vf r[6]) {
     r[5] = four * z[1] - five * z[3] + z[5];
 }
 
+// P[r][t] = pad[4t + r] for t < n, r < 4 (rows of P ls floats apart): a 4-way deinterleave,
+// a vector of each phase from four vectors of pad (evens of evens = phase 0, ...).
+static void split_phases(const float *pad, int n, float *P, int ls) {
+    float *P0 = P, *P1 = P + ls, *P2 = P + 2 * (size_t)ls, *P3 = P + 3 * (size_t)ls;
+    int t = 0;
+    for (; t + CK_VW <= n; t += CK_VW) {
+        const float *q = pad + 4 * t;
+        const ck_vf a = vf_load(q), b = vf_load(q + CK_VW), c = vf_load(q + 2 * CK_VW), d = vf_load(q + 3 * CK_VW);
+        const ck_vf e0 = vf_even(a, b), e1 = vf_even(c, d), o0 = vf_odd(a, b), o1 = vf_odd(c, d);
+        vf_store(P0 + t, vf_even(e0, e1));
+        vf_store(P1 + t, vf_even(o0, o1));
+        vf_store(P2 + t, vf_odd(e0, e1));
+        vf_store(P3 + t, vf_odd(o0, o1));
+    }
+    for (; t < n; t++) {
+        P0[t] = pad[4 * t];
+        P1[t] = pad[4 * t + 1];
+        P2[t] = pad[4 * t + 2];
+        P3[t] = pad[4 * t + 3];
+    }
+}
+
 // The padded input row iy (-1 <= iy <= H) of channel plane `plane`, split into 4 phases:
 // P[r][t] = padded[4t + r] = row[4t + r - 1] (zero outside 0..W-1), t = 0..twp. The padded
 // row is built in `pad` (4 (twp + 1) floats) first, so the split has no branch.
@@ -228,23 +250,7 @@ static void row_phases(const w4plan *p, const float *plane, int iy, float *P, fl
         memcpy(pad + 1, row, sizeof(float) * (size_t)W);
     }
     for (int j = W + 1; j < 4 * n; j++) pad[j] = 0.0f;
-    float *P0 = P, *P1 = P + ls, *P2 = P + 2 * (size_t)ls, *P3 = P + 3 * (size_t)ls;
-    int t = 0;
-    for (; t + CK_VW <= n; t += CK_VW) {   // 4-way deinterleave of 4 vectors: evens of evens = phase 0, ...
-        const float *q = pad + 4 * t;
-        const ck_vf a = vf_load(q), b = vf_load(q + CK_VW), c = vf_load(q + 2 * CK_VW), d = vf_load(q + 3 * CK_VW);
-        const ck_vf e0 = vf_even(a, b), e1 = vf_even(c, d), o0 = vf_odd(a, b), o1 = vf_odd(c, d);
-        vf_store(P0 + t, vf_even(e0, e1));
-        vf_store(P1 + t, vf_even(o0, o1));
-        vf_store(P2 + t, vf_odd(e0, e1));
-        vf_store(P3 + t, vf_odd(o0, o1));
-    }
-    for (; t < n; t++) {
-        P0[t] = pad[4 * t];
-        P1[t] = pad[4 * t + 1];
-        P2[t] = pad[4 * t + 2];
-        P3[t] = pad[4 * t + 3];
-    }
+    split_phases(pad, n, P, ls);
 }
 
 // V[e][c][(r - r0) * tw + tx] = (Bᵀ d B)[e] for tile rows r in [r0, r0 + nr).
@@ -398,9 +404,10 @@ static void grad_output_transform(const w4plan *p, const float *gy, long r0, lon
                     memset(Qi, 0, sizeof(float) * 4 * (size_t)ls);
                     continue;
                 }
-                const float *row = plane + (size_t)iy * W;
-                for (int t = 0; t < twp; t++)
-                    for (int q = 0; q < 4; q++) Qi[(size_t)q * ls + t] = 4 * t + q < W ? row[4 * t + q] : 0.0f;
+                // The row zero-extended to 4 twp in `out` (free until the transform below).
+                memcpy(out, plane + (size_t)iy * W, sizeof(float) * (size_t)W);
+                for (int q = W; q < 4 * twp; q++) out[q] = 0.0f;
+                split_phases(out, twp, Qi, ls);
             }
             float *dst = G + (size_t)k * ldt + (size_t)rr * tw;
             const int direct = twp == tw;
