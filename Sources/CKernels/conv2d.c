@@ -111,8 +111,8 @@ static int small_gemm_pays(const ck_conv_shape *s) {
 
 ck_conv_path ck_conv_plan(const ck_conv_shape *s, ck_conv_pass pass) {
     if (has_empty_dim(s)) return CK_CONV_ZERO;
+    if (pass == CK_CONV_INFERENCE) pass = CK_CONV_FORWARD;   // the same plan; only the entry points differ
     if (winograd_pays(s, pass)) return CK_CONV_WINOGRAD;
-    if (pass == CK_CONV_INFERENCE) pass = CK_CONV_FORWARD;
     switch (pass) {
     case CK_CONV_FORWARD:
     case CK_CONV_INFERENCE:   // not reached: turned into CK_CONV_FORWARD above

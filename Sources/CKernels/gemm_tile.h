@@ -1,7 +1,7 @@
 // Private: the register-tiled GEMM micro-kernel of the kernels that multiply small matrices
 // themselves instead of calling OpenBLAS (whose packing of both operands costs more than the
 // arithmetic at these sizes): the small-N conv path (conv_small_gemm.c) and the Winograd
-// products (winograd.c, winograd4.c). One tile is SG_MR rows x SG_NR (two vectors) columns
+// products (winograd.c). One tile is SG_MR rows x SG_NR (two vectors) columns
 // of C: 6x16 with AVX2 (hand-written), 6x32 with AVX-512, 6x8 portable (ck_simd.h).
 #ifndef CK_GEMM_TILE_H
 #define CK_GEMM_TILE_H

@@ -73,12 +73,12 @@ typedef struct {
     size_t u, v, m, tmp; // floats of U, V, M and of one thread's scratch
     size_t vs, ms;       // floats from one element e's plane of V (of M) to the next
     int ls;              // scratch row stride (>= twp + 1 vector)
-} w4plan;
+} wplan;
 
 // filter_chunks: the filter may be transformed in output-channel chunks (the forward passes;
 // the weight gradient accumulates the whole dU over tile chunks).
-static w4plan make_plan(const ck_conv_shape *s, int up, int filter_chunks) {
-    w4plan p;
+static wplan make_plan(const ck_conv_shape *s, int up, int filter_chunks) {
+    wplan p;
     memset(&p, 0, sizeof p);
     p.n = s->n; p.C = s->cin; p.K = s->cout; p.H = s->h; p.W = s->w;
     p.up = up;
@@ -121,8 +121,8 @@ static w4plan make_plan(const ck_conv_shape *s, int up, int filter_chunks) {
     p.v = 36 * p.vs + 16;
     p.m = 36 * p.ms + 16;
     // Sized for the widest level (16) so the workspace does not depend on the level:
-    // input transform 6 rows x 4 phases + 36 output rows; output transform 4 x 4 rows of
-    // twp + 4 rows of 4 twp.
+    // input transform 6 rows x 4 phases + 36 output rows; gy transform 4 rows x 4 phases +
+    // 36 output rows; output transform 4 x 4 rows of twp + 4 rows of 4 twp.
     p.ls = (int)ck_round_up((size_t)p.tw, 16) + 32;
     p.tmp = ck_round_up((size_t)(24 + 36) * p.ls, 16);
     return p;
@@ -138,7 +138,7 @@ static ck_conv_shape swapped(const ck_conv_shape *s) {
 
 size_t ck_wino_workspace_floats(const ck_conv_shape *s, ck_conv_pass pass) {
     const ck_conv_shape t = pass == CK_CONV_INPUT_GRAD ? swapped(s) : *s;
-    w4plan p = make_plan(&t, 0, pass != CK_CONV_WEIGHT_GRAD);
+    wplan p = make_plan(&t, 0, pass != CK_CONV_WEIGHT_GRAD);
     return p.u + p.v + p.m + (size_t)ck_scratch_slots() * p.tmp;
 }
 
@@ -160,7 +160,7 @@ static void g_rows(const ck_vf g0, const ck_vf g1, const ck_vf g2, ck_vf r[6]) {
 }
 
 // U holds output channels k0..k1-1: U[e][k - k0][c], planes (k1 - k0) C apart.
-static void filter_transform(const w4plan *p, const float *weight, int rot180, int transpose, float *U, int k0,
+static void filter_transform(const wplan *p, const float *weight, int rot180, int transpose, float *U, int k0,
                              int k1) {
     const int C = p->C, K = p->K;
     const size_t KC = (size_t)(k1 - k0) * C;
@@ -236,7 +236,7 @@ static void split_phases(const float *pad, int n, float *P, int ls) {
 // The padded input row iy (-1 <= iy <= H) of channel plane `plane`, split into 4 phases:
 // P[r][t] = padded[4t + r] = row[4t + r - 1] (zero outside 0..W-1), t = 0..twp. The padded
 // row is built in `pad` (4 (twp + 1) floats) first, so the split has no branch.
-static void row_phases(const w4plan *p, const float *plane, int iy, float *P, float *pad) {
+static void row_phases(const wplan *p, const float *plane, int iy, float *P, float *pad) {
     const int ls = p->ls, W = p->W, n = p->twp + 1;
     if (iy < 0 || iy >= p->H) {
         memset(P, 0, sizeof(float) * 4 * (size_t)ls);
@@ -254,7 +254,7 @@ static void row_phases(const w4plan *p, const float *plane, int iy, float *P, fl
 }
 
 // V[e][c][(r - r0) * tw + tx] = (Bᵀ d B)[e] for tile rows r in [r0, r0 + nr).
-static void input_transform(const w4plan *p, const float *x, long r0, long nr, float *V, float *scratch) {
+static void input_transform(const wplan *p, const float *x, long r0, long nr, float *V, float *scratch) {
     const int C = p->C, th = p->th, tw = p->tw, twp = p->twp, ls = p->ls;
     const size_t ldt = p->ldt, es = p->vs, plane_size = (size_t)p->hin * p->win;
     const long jobs = (long)C * nr, chunk = ck_claim_chunk(jobs);
@@ -309,7 +309,7 @@ static inline void at_rows(const ck_vf m[6], ck_vf o[4]) {
 
 // y[b][k][4ty + i][4tx + j] = (Aᵀ m A)[i][j], m = M[.][k - k0][tile], cropped to H x W,
 // for output channels k0..k1-1.
-static void output_transform(const w4plan *p, const float *M, long r0, long nr, int k0, int k1, float *y,
+static void output_transform(const wplan *p, const float *M, long r0, long nr, int k0, int k1, float *y,
                              float *scratch) {
     const int K = p->K, H = p->H, W = p->W, th = p->th, tw = p->tw, twp = p->twp, ls = p->ls;
     const size_t ldt = p->ldt, es = p->ms;
@@ -381,7 +381,7 @@ static inline void a_rows(const ck_vf z[4], ck_vf r[6]) {
     r[5] = z[3];
 }
 
-static void grad_output_transform(const w4plan *p, const float *gy, long r0, long nr, float *G, float *scratch) {
+static void grad_output_transform(const wplan *p, const float *gy, long r0, long nr, float *G, float *scratch) {
     const int K = p->K, H = p->H, W = p->W, th = p->th, tw = p->tw, twp = p->twp, ls = p->ls;
     const size_t ldt = p->ldt, es = p->ms;
     const long jobs = (long)K * nr, chunk = ck_claim_chunk(jobs);
@@ -442,7 +442,7 @@ static inline void gt_rows(const ck_vf m[6], ck_vf r[3]) {
 }
 
 // gw[k][c] = Gᵀ dU[.][k][c] G (3x3) from dU [36][K][C], CK_VW consecutive (k, c) at a time.
-static void filter_grad_transform(const w4plan *p, const float *dU, float *gw) {
+static void filter_grad_transform(const wplan *p, const float *dU, float *gw) {
     const size_t KC = (size_t)p->K * p->C;
     const long jobs = (long)((KC + CK_VW - 1) / CK_VW);
 #pragma omp parallel for schedule(static)
@@ -474,15 +474,14 @@ size_t ck_wino_filter_floats(const ck_conv_shape *s) {
 }
 
 void ck_wino_transform_filter(const ck_conv_shape *s, int rot180, const float *weight, float *U) {
-    w4plan p = make_plan(s, 0, 1);
+    wplan p = make_plan(s, 0, 1);
     filter_transform(&p, weight, rot180, 0, U, 0, p.K);
 }
 
 // y = conv3x3(x) on plan p, the filter from `filter` (already transformed) or transformed
 // here from weight (rot180 / transpose as filter_transform).
-static void run(const w4plan *pp, const float *x, const float *weight, int rot180, int transpose,
+static void run(const wplan p, const float *x, const float *weight, int rot180, int transpose,
                 const float *filter, float *y, float *ws) {
-    const w4plan p = *pp;
     float *V = ws + p.u, *M = V + p.v, *scratch = M + p.m;
     const int C = p.C, K = p.K;
     const size_t ldt = p.ldt;
@@ -527,18 +526,18 @@ static void run(const w4plan *pp, const float *x, const float *weight, int rot18
 
 void ck_wino_forward(const ck_conv_shape *s, int upsample, int rot180, const float *x, const float *weight,
                      const float *filter, float *y, float *ws) {
-    const w4plan p = make_plan(s, upsample, 1);
-    run(&p, x, weight, rot180, 0, filter, y, ws);
+    const wplan p = make_plan(s, upsample, 1);
+    run(p, x, weight, rot180, 0, filter, y, ws);
 }
 
 void ck_wino_input_grad(const ck_conv_shape *s, const float *gy, const float *weight, float *gx, float *ws) {
     const ck_conv_shape t = swapped(s);
-    const w4plan p = make_plan(&t, 0, 1);
-    run(&p, gy, weight, 1, 1, NULL, gx, ws);
+    const wplan p = make_plan(&t, 0, 1);
+    run(p, gy, weight, 1, 1, NULL, gx, ws);
 }
 
 void ck_wino_weight_grad(const ck_conv_shape *s, const float *x, const float *gy, float *gw, float *ws) {
-    const w4plan p = make_plan(s, 0, 0);
+    const wplan p = make_plan(s, 0, 0);
     float *dU = ws, *V = dU + p.u, *G = V + p.v, *scratch = G + p.m;
     const int C = p.C, K = p.K;
     const size_t ldt = p.ldt;
