@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need: Debian packages (OpenBLAS OpenMP build, LLVM
-# OpenMP runtime, libpng, libjpeg-turbo, pkg-config; Open MPI and its mpirun for
+# OpenMP runtime, libpng, libjpeg-turbo, libdeflate, pkg-config; Open MPI and its mpirun for
 # data-parallel training; Chromium, its driver and python3-venv
 # for the browser test of `stylegan serve`), then Selenium into the git-ignored venv
 # .venv-browser. Each step is skipped when already done, so a second run takes a moment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libopenblas-openmp-dev libomp-dev libpng-dev libjpeg62-turbo-dev pkg-config
+packages=(libopenblas-openmp-dev libomp-dev libpng-dev libjpeg62-turbo-dev libdeflate-dev pkg-config
           libopenmpi-dev openmpi-bin chromium chromium-driver python3-venv)
 missing=()
 for p in "${packages[@]}"; do

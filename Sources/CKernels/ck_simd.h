@@ -19,6 +19,10 @@
 
 typedef float ck_vf __attribute__((vector_size(CK_VW * sizeof(float))));
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 static inline ck_vf vf_load(const float *p) { ck_vf v; __builtin_memcpy(&v, p, sizeof v); return v; }
 static inline void vf_store(float *p, ck_vf v) { __builtin_memcpy(p, &v, sizeof v); }
 static inline ck_vf vf_zero(void) { return (ck_vf){0}; }
@@ -34,6 +38,21 @@ static inline ck_vf vf_load_n(const float *p, int n) {
     float tmp[CK_VW] = {0};
     for (int l = 0; l < n; l++) tmp[l] = p[l];
     return vf_load(tmp);
+}
+/// p[0], p[stride], ..., p[(CK_VW - 1) stride] (stride * CK_VW < 2^31): one gather
+/// instruction where the level has it.
+static inline ck_vf vf_gather(const float *p, long stride) {
+#if defined(__AVX512F__) && CK_VW == 16
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    return (ck_vf)_mm512_i32gather_ps(_mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)stride)), p, 4);
+#elif defined(__AVX2__) && CK_VW == 8
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return (ck_vf)_mm256_i32gather_ps(p, _mm256_mullo_epi32(lanes, _mm256_set1_epi32((int)stride)), 4);
+#else
+    float tmp[CK_VW];
+    for (int l = 0; l < CK_VW; l++) tmp[l] = p[(long)l * stride];
+    return vf_load(tmp);
+#endif
 }
 /// Stores the first n (<= CK_VW) lanes of v.
 static inline void vf_store_n(float *p, ck_vf v, int n) {

@@ -173,8 +173,10 @@ static void filter_transform(const wplan *p, const float *weight, int rot180, in
         // Floats between the taps of consecutive c: 9, or 9 K transposed.
         const size_t cstride = transpose ? 9 * (size_t)K : 9;
         const float *base = transpose ? weight + ((size_t)c0 * K + k) * 9 : weight + ((size_t)k * C + c0) * 9;
-        ck_vf g[9];
-        {
+        ck_vf g[9];   // tap i of the nc filters, lane by lane
+        if (nc == CK_VW && cstride < ((size_t)1 << 26)) {
+            for (int i = 0; i < 9; i++) g[i] = vf_gather(base + (rot180 ? 8 - i : i), (long)cstride);
+        } else {
             float tmp[9][CK_VW];
             for (int i = 0; i < 9; i++)
                 for (int l = 0; l < CK_VW; l++) tmp[i][l] = l < nc ? base[(size_t)l * cstride + (rot180 ? 8 - i : i)] : 0.0f;

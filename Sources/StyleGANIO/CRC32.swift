@@ -1,24 +1,21 @@
+import CDeflate
 import CZlib
 import Foundation
 
-/// zlib's CRC-32, over one buffer or several in turn.
+/// The CRC-32 of zlib and PNG, over one buffer or several in turn. libdeflate computes it
+/// (carry-less multiplication where the CPU has it: about 8 GB/s on one core against
+/// zlib's 2); zlib's `crc32`, the reference it is tested against, only joins parts.
 public enum CRC32 {
     /// The checksum of no bytes.
-    public static let initial = UInt32(crc32(0, nil, 0))
+    public static let initial: UInt32 = 0
 
     /// Buffers at least this long are summed in parallel parts (`checksum`).
     static let parallelMinimum = 8 << 20
 
     /// The checksum of the bytes already summed into `crc` followed by `bytes`.
     public static func update(_ crc: UInt32, with bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var crc = uLong(crc)
-        var rest = bytes
-        while !rest.isEmpty {   // zlib takes 32-bit lengths
-            let n = min(rest.count, 1 << 30)
-            crc = crc32(crc, rest.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(n))
-            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
-        }
-        return UInt32(crc)
+        guard let base = bytes.baseAddress else { return crc }
+        return libdeflate_crc32(crc, base, bytes.count)
     }
 
     /// The checksum of `bytes`, equal to `update(initial, with: bytes)`. A large buffer is

@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 import XCTest
 @testable import StyleGANIO
@@ -74,5 +75,23 @@ final class SpecialFileTests: XCTestCase {
             }
         }
         XCTAssertEqual(Array("123456789".utf8).withUnsafeBytes { CRC32.checksum($0) }, 0xCBF4_3926)   // the CRC-32 check value
+    }
+
+    /// libdeflate's CRC-32 against zlib's, the reference: every length up to a few of its
+    /// 64-byte folding blocks, at every start offset within a vector, continued from a
+    /// running value.
+    func testChecksumAgreesWithZlib() {
+        let bytes = (0..<4096).map { UInt8(truncatingIfNeeded: ($0 &* 2654435761) >> 11) }
+        bytes.withUnsafeBytes { raw in
+            for start in 0..<16 {
+                for count in Array(0...300) + [1023, 1024, 1025, 4096 - 16] {
+                    let part = UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)])
+                    let zlib = UInt32(crc32(0, part.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(count)))
+                    XCTAssertEqual(CRC32.update(CRC32.initial, with: part), zlib, "\(count) bytes from \(start)")
+                    let head = UnsafeRawBufferPointer(rebasing: part[..<(count / 3)]), tail = UnsafeRawBufferPointer(rebasing: part[(count / 3)...])
+                    XCTAssertEqual(CRC32.update(CRC32.update(CRC32.initial, with: head), with: tail), zlib, "\(count) bytes from \(start) in two parts")
+                }
+            }
+        }
     }
 }
