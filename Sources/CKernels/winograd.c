@@ -11,7 +11,7 @@
 // 36 multiplications per 4x4 outputs and input channel instead of 144 (F(2x2, 3x3): 64).
 // Tiles of all images are numbered together (image, tile row, tile column) so small maps
 // still give wide GEMMs; they are processed in chunks of whole tile rows so U, V and M
-// stay within about WINO_BUDGET floats.
+// stay within about WINO_BUDGET floats (WINO_SMALL_BUDGET for filters up to 128 x 128).
 //
 // Input gradient (stride 1, pad 1): gx is the forward conv of gy [n, K, H, W] with the
 // weight transposed over (out, in) and rotated by 180 degrees; only the filter transform
@@ -52,6 +52,23 @@
 
 #ifndef WINO_BUDGET
 #define WINO_BUDGET ((size_t)1 << 23)   // floats for U + V + M while U fits in half of it
+#endif
+
+// Filters of at most WINO_SMALL_FILTER cin cout take their chunks within WINO_SMALL_BUDGET
+// instead: their products run on the in-place micro-kernel, which reads V and writes M
+// where the transforms left them, so chunks that stay in cache pay more than wide
+// products. Measured on the EPYC (one thread, batch 8, the faces64 run's shapes; all three
+// passes, alternated): 64 -> 64 @64² 65-77 -> 38-53 ms, 64 -> 128 @64² 97-119 -> 67-89 ms,
+// 128 @32² 48-54 -> 38-41 ms, 128 @16² unchanged; batch 1 (serve), two threads: 128 -> 64
+// up-conv @64² 1.6-1.9 -> 1.3-1.5 ms, the others unchanged. Larger filters keep
+// WINO_BUDGET: their wide products go to OpenBLAS, for which 2^20 measured 1.2-1.7x slower
+// (256 @32² and @64² batch 16).
+#ifndef WINO_SMALL_BUDGET
+#define WINO_SMALL_BUDGET ((size_t)1 << 20)
+#endif
+
+#ifndef WINO_SMALL_FILTER
+#define WINO_SMALL_FILTER (128 * 128)
 #endif
 
 #ifndef WINO_U_CHUNK
@@ -103,8 +120,9 @@ static wplan make_plan(const ck_conv_shape *s, int up, int filter_chunks) {
     if (p.kc < p.K) {
         p.rc = p.R;
     } else {
-        size_t vm = WINO_BUDGET > 36 * KC ? WINO_BUDGET - 36 * KC : 0;
-        if (vm < WINO_BUDGET / 2) vm = WINO_BUDGET / 2;
+        const size_t budget = KC <= WINO_SMALL_FILTER ? WINO_SMALL_BUDGET : WINO_BUDGET;
+        size_t vm = budget > 36 * KC ? budget - 36 * KC : 0;
+        if (vm < budget / 2) vm = budget / 2;
         long rc = (long)(vm / (36 * ((size_t)p.C + (size_t)p.K))) / p.tw;
         if (rc < 1) rc = 1;
         if (rc > p.R) rc = p.R;
