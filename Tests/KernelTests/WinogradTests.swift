@@ -176,9 +176,12 @@ final class WinogradTests: XCTestCase {
         check(8, 512, 4, 4, 512, expectWinograd: false, maxChannels: 16, seed: 34)
     }
 
-    /// Several chunks of tile rows (the chunk holds at most ~2^23 floats of U + V + M); the
-    /// weight gradient accumulates dU over them.
+    /// Several chunks of tile rows (the chunk holds at most ~2^23 floats of U + V + M, ~2^20
+    /// for filters up to 128 x 128); the weight gradient accumulates dU over them. The
+    /// bundled model's shapes above are split too (64 @64² batch 1: 2 chunks; 128 @32²
+    /// batch 4: 5), and so is a training batch of 64-channel maps here (3 chunks).
     func testManyChunks() {
         check(4, 512, 64, 64, 512, maxChannels: 4, maxImages: 2, seed: 41)
+        check(8, 64, 32, 32, 64, maxChannels: 16, maxImages: 2, seed: 42)
     }
 }
