@@ -121,7 +121,7 @@ final class LatentsTests: XCTestCase {
 /// where batching no longer pays.
 final class DefaultBatchTests: XCTestCase {
     func testBatchFitsTheBudget() {
-        for (resolution, expected) in [(1024, 1), (256, 2), (64, 8), (16, 16)] {
+        for (resolution, expected) in [(1024, 1), (256, 4), (64, 16), (16, 16)] {
             let g = Generator(config: .official(resolution: resolution), initialize: false)
             XCTAssertEqual(g.defaultBatch(memoryBudget: 1 << 30), expected, "\(resolution)²")
         }

@@ -187,15 +187,18 @@ extension Generator {
 
     /// A batch size for inference whose activations fit `memoryBudget` bytes (`maxBatch`)
     /// and run fastest: batching helps the small layers, but once one layer's activation
-    /// for the batch outgrows `fastBatchBytes` the large layers stream memory instead
-    /// (measured, 2 cores: 256² official batch 8 is 11 % slower per image than batch 1,
-    /// 1024² batch 2 slower than 1, 64² batch 8 4 % faster). Clamped to 1…16.
+    /// for the batch outgrows `fastBatchBytes` the large layers stream memory instead.
+    /// Clamped to 1…16. Measured with the in-cache Winograd chunks (session 12, 2 cores,
+    /// whole-process `generate` of official-config models, alternated): 16 seeds at 256²
+    /// batch 2 / 4 / 8: 3.98–4.27 / 3.32–3.47 / 3.14–3.47 s (peak 415 / 632 / 1015 MB);
+    /// at 64² batch 8 / 16: 1.43–1.88 / 1.31–1.59 s; 4 seeds at 1024² batch 1 / 2:
+    /// 2.60–2.87 / 2.46–2.56 s but 685 MB / 1.04 GB, so 1024² stays at 1.
     public func defaultBatch(memoryBudget: Int) -> Int {
         max(min(maxBatch(memoryBudget: memoryBudget), Self.fastBatchBytes / largestActivationBytes, 16), 1)
     }
 
     /// The largest single activation of a batch for which batching still pays.
-    public static let fastBatchBytes = 32 << 20
+    public static let fastBatchBytes = 64 << 20
 
     /// The largest inference batch whose activations fit `memoryBudget` bytes (at least 1).
     public func maxBatch(memoryBudget: Int) -> Int { max(memoryBudget / (8 * largestActivationBytes), 1) }
