@@ -43,7 +43,7 @@ let package = Package(
         // OpenBLAS (OpenMP build) and libpng from Debian's -dev packages.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng"),
-        // zlib (a libpng dependency): CRC-32 of weights files' tensor data; .npz zip members.
+        // zlib (a libpng dependency): joins the parallel parts of a CRC-32; inflates .npz zip members.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
         // libdeflate: the CRC-32 itself, with carry-less multiply (4x zlib's speed).
         .systemLibrary(name: "CDeflate", path: "Sources/CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
